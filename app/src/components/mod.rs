@@ -1,0 +1,3 @@
+//! Pieces of the console shared by several pages.
+
+pub mod page_frame;

@@ -1,0 +1,139 @@
+//! The database: one pool for SQLite or PostgreSQL, opened and migrated at start.
+//!
+//! Herald talks to both databases through sqlx's `Any` driver with the same SQL
+//! (`$1` placeholders, `INTEGER` 0/1 flags, `TEXT` ids, `BIGINT` epoch-millisecond times), so
+//! one set of queries and one set of tests serve both. The few statements that must differ
+//! live in clearly named per-backend places; migrations are one folder per backend with the
+//! same table shapes.
+
+mod instance_lock;
+mod url;
+
+use std::{sync::Arc, time::Duration};
+
+use sqlx::{
+    any::{AnyConnectOptions, AnyPoolOptions},
+    migrate::Migrator,
+    AnyPool, Executor,
+};
+
+pub use instance_lock::{lock_path, InstanceLock, InstanceLockError};
+pub use url::{DatabaseUrl, DatabaseUrlError};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// How long a request waits for a pooled connection before the database counts as unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Settings applied to every SQLite connection: WAL so readers never block the writer,
+/// `FULL` sync so an accepted event survives a power cut, a busy timeout so concurrent
+/// writers queue instead of failing, and enforced foreign keys.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = FULL; \
+     PRAGMA busy_timeout = 5000; \
+     PRAGMA foreign_keys = ON;";
+
+/// Which database engine is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Locked(#[from] InstanceLockError),
+    #[error("cannot connect to the database {url}: {source}")]
+    Connect { url: String, source: sqlx::Error },
+    #[error("cannot migrate the database {url}: {source}")]
+    Migrate {
+        url: String,
+        source: sqlx::migrate::MigrateError,
+    },
+}
+
+/// The open, migrated database shared by the whole process.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pool: AnyPool,
+    backend: Backend,
+    /// Kept alive with the pool: dropping it would let a second Herald open the SQLite file.
+    _instance_lock: Option<Arc<InstanceLock>>,
+}
+
+impl Database {
+    /// Opens (creating an SQLite file if missing), configures and migrates the database.
+    pub async fn open(url: &DatabaseUrl) -> Result<Self, OpenError> {
+        sqlx::any::install_default_drivers();
+        let (backend, instance_lock) = match url {
+            DatabaseUrl::Sqlite { path } => (
+                Backend::Sqlite,
+                Some(Arc::new(InstanceLock::acquire(path)?)),
+            ),
+            DatabaseUrl::Postgres { .. } => (Backend::Postgres, None),
+        };
+        let connect_error = |source| OpenError::Connect {
+            url: url.to_string(),
+            source,
+        };
+        let options: AnyConnectOptions = url.connect_url().parse().map_err(connect_error)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        connection.execute(SQLITE_PRAGMAS).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(connect_error)?;
+
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&pool)
+            .await
+            .map_err(|source| OpenError::Migrate {
+                url: url.to_string(),
+                source,
+            })?;
+
+        Ok(Self {
+            pool,
+            backend,
+            _instance_lock: instance_lock,
+        })
+    }
+
+    /// The connection pool, for repositories.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Which engine this is, for the few statements that differ.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Answers whether the database serves a trivial query right now.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(drop)
+    }
+
+    /// Closes every connection; later queries fail. Used at shutdown.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

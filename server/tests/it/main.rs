@@ -1,0 +1,9 @@
+//! Integration tests: the real router on real SQLite and PostgreSQL databases, and the real
+//! `herald` binary. One test binary, one module per area.
+
+mod support;
+
+mod binary;
+mod console;
+mod database;
+mod health;
