@@ -11,7 +11,14 @@ say() { printf '\n==> %s\n' "$*"; }
 
 # Runs a command as root: directly when we are root, through sudo otherwise.
 as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null; then
+    sudo "$@"
+  else
+    echo "installing system packages needs root: run as root or install sudo ($*)" >&2
+    exit 1
+  fi
 }
 
 # ensure_debian_packages NAME...: installs the Debian packages that are not installed yet.
@@ -28,9 +35,17 @@ ensure_debian_packages() {
   fi
 }
 
-# The wasm target, cargo-leptos and the wasm-bindgen CLI that matches Cargo.lock.
+# A C compiler (SQLite is compiled from source), rustfmt and clippy, the wasm target,
+# cargo-leptos and the wasm-bindgen CLI that matches Cargo.lock.
 ensure_rust_tools() {
   command -v cargo >/dev/null || { echo "cargo is missing: install Rust (rustup) first" >&2; exit 1; }
+  command -v cc >/dev/null || ensure_debian_packages build-essential
+  local components
+  components="$(rustup component list --installed)"
+  if ! grep -q '^clippy' <<<"$components" || ! grep -q '^rustfmt' <<<"$components"; then
+    say "Adding the clippy and rustfmt components"
+    rustup component add clippy rustfmt
+  fi
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     say "Adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
@@ -60,16 +75,21 @@ ensure_e2e_packages() {
   fi
 }
 
+# Prints a random high port on 127.0.0.1 that nothing answers on.
+free_port() {
+  local port
+  while port=$((20000 + RANDOM % 20000)); (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do :; done
+  echo "$port"
+}
+
 # Starts a throw-away PostgreSQL cluster on 127.0.0.1 and exports HERALD_TEST_POSTGRES_URL.
-# stop_test_postgres removes it.
+# stop_test_postgres removes it (set it as an EXIT trap before calling this).
 start_test_postgres() {
-  local bin
+  local bin port
   bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
   PG_CTL="$bin/pg_ctl"
   PG_DIR="$(mktemp -d /tmp/herald-test-pg.XXXXXX)"
-  local port
-  # A random high port that nothing answers on.
-  while port=$((20000 + RANDOM % 20000)); (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do :; done
+  port="$(free_port)"
   PG_AS=()
   if [ "$(id -u)" -eq 0 ]; then
     # PostgreSQL refuses to run as root: use the account the Debian package created.
@@ -85,8 +105,10 @@ start_test_postgres() {
 }
 
 stop_test_postgres() {
-  if [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR/data" ]; then
-    "${PG_AS[@]}" "$PG_CTL" -D "$PG_DIR/data" -m fast -w stop >/dev/null || true
+  if [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR" ]; then
+    if [ -f "$PG_DIR/data/postmaster.pid" ]; then
+      "${PG_AS[@]}" "$PG_CTL" -D "$PG_DIR/data" -m fast -w stop >/dev/null || true
+    fi
     rm -rf "$PG_DIR"
   fi
 }

@@ -1,8 +1,8 @@
 //! Herald's server: settings, database, HTTP router and (in later modules) the services and
 //! the delivery engine.
 //!
-//! [`router`] builds the whole application from an [`AppState`], so the `herald` binary, the
-//! integration tests and the benchmark all run the same app.
+//! [`router`] builds the whole application from an [`AppState`], so the `herald` binary and the
+//! integration tests run the same app.
 
 pub mod clock;
 pub mod config;

@@ -28,7 +28,10 @@ async fn webhooks_page_renders_the_frame_and_hydration_scripts(engine: Engine) {
     let html = body_text(response).await;
     assert!(html.contains("<title>Webhooks · Herald</title>"), "{html}");
     assert!(html.contains(r#"<nav aria-label="Main">"#), "{html}");
-    assert!(html.contains(r#"href="/webhooks""#), "{html}");
+    assert!(
+        html.contains(r#"<a href="/webhooks" aria-current="page">Webhooks</a>"#),
+        "the navigation marks the current page: {html}"
+    );
     assert!(html.contains("<h1>Webhooks</h1>"), "{html}");
     assert!(html.contains("No webhooks yet"), "{html}");
     assert!(
