@@ -1,34 +1,89 @@
-//! Herald's server: settings, database, HTTP router and (in later modules) the services and
-//! the delivery engine.
+//! Herald's server: settings, database, services, HTTP router and the `herald` binary's tasks.
 //!
 //! [`router`] builds the whole application from an [`AppState`], so the `herald` binary and the
 //! integration tests run the same app.
 
+pub mod accounts;
+pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod db;
+pub mod error;
 pub mod health;
+pub mod rest;
 pub mod site;
 pub mod state;
 pub mod telemetry;
+pub mod timestamps;
 
-use app::{shell, App};
-use axum::{routing::get, Router};
+use std::sync::Arc;
+
+use app::{backend::Backend, shell, App};
+use axum::{
+    http::{header, HeaderValue, Request},
+    middleware,
+    routing::get,
+    Router,
+};
+use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower_http::trace::TraceLayer;
+use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
 
 pub use state::AppState;
 
-/// The complete HTTP application: probes, the console (pages and server functions) and the
-/// static files of the compiled site.
+/// The complete HTTP application: probes, the REST APIs, the console (pages and server
+/// functions) and the static files of the compiled site.
 pub fn router(state: AppState) -> Router {
     let pages = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
+    let backend = Backend(Arc::new(console::ServerBackend::new(
+        state.accounts.clone(),
+    )));
+    let console = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            pages,
+            move || provide_context(backend.clone()),
+            move || shell(leptos_options.clone()),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            console::session_layer,
+        ));
+    // Static files and the 404 page: the session is looked up (so the 404 page keeps the
+    // navigation) but nobody is redirected.
+    let fallback = Router::new()
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            console::session_for_fallback,
+        ))
+        .with_state(state.clone());
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .leptos_routes(&state, pages, move || shell(leptos_options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(TraceLayer::new_for_http())
+        .merge(rest::router())
+        .merge(console)
+        .fallback_service(fallback)
+        // Links carry one-time tokens in their query: never hand them to another site.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        // Logs name the method and path only: query strings may carry tokens.
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                tracing::info_span!("request", method = %request.method(), path = request.uri().path())
+            }),
+        )
         .with_state(state)
 }

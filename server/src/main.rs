@@ -3,6 +3,7 @@
 use std::{net::SocketAddr, process::ExitCode, sync::Arc};
 
 use server::{
+    cli,
     clock::SystemClock,
     config::{SettingError, Settings},
     db::{Database, OpenError},
@@ -22,6 +23,8 @@ enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot prepare the first tenant: {0}")]
+    Bootstrap(app::error::AppError),
     #[error("the HTTP server failed: {0}")]
     Serve(std::io::Error),
 }
@@ -35,6 +38,15 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(command) = &settings.command {
+        return match cli::run(&settings, command).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("herald: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     telemetry::init(settings.log_format);
     match run(settings).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -50,11 +62,25 @@ async fn run(settings: Settings) -> Result<(), StartError> {
     let db = Database::open(&database_url).await?;
     tracing::info!(database = %database_url, "database ready");
 
-    let state = AppState {
-        leptos_options: site::leptos_options(&settings.site_root),
-        db: db.clone(),
-        clock: Arc::new(SystemClock),
-    };
+    let state = AppState::new(
+        site::leptos_options(&settings.site_root),
+        db.clone(),
+        Arc::new(SystemClock),
+        settings.account_settings(),
+    );
+    if let Some(link) = state
+        .accounts
+        .bootstrap()
+        .await
+        .map_err(|error| StartError::Bootstrap(error.into_app_error()))?
+    {
+        // The one secret Herald prints: whoever opens it first becomes the first TenantAdmin.
+        tracing::info!(
+            "No account exists yet. Open this one-time link before {} to create the first TenantAdmin: {}",
+            link.expires_at,
+            link.url
+        );
+    }
     let listener =
         TcpListener::bind(settings.listen)
             .await
@@ -67,7 +93,8 @@ async fn run(settings: Settings) -> Result<(), StartError> {
         source,
     })?;
     tracing::info!("Herald is listening on http://{address}");
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(StartError::Serve)?;

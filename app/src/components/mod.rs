@@ -1,3 +1,5 @@
-//! Pieces of the console shared by several pages.
+//! Components shared by several pages.
 
+pub mod form;
 pub mod page_frame;
+pub mod require_admin;

@@ -1,4 +1,8 @@
-//! One module per screen of the console.
+//! One module per screen.
 
+pub mod api_keys;
+pub mod link_pages;
 pub mod not_found;
+pub mod sign_in;
+pub mod users;
 pub mod webhooks;

@@ -6,18 +6,26 @@
 //! live in clearly named per-backend places; migrations are one folder per backend with the
 //! same table shapes.
 
+pub mod api_keys;
 mod instance_lock;
+pub mod links;
+pub mod sessions;
+mod tenant_id;
+pub mod tenants;
 mod url;
+pub mod users;
 
 use std::{sync::Arc, time::Duration};
 
 use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
     migrate::Migrator,
-    AnyPool, Executor,
+    pool::PoolConnection,
+    Any, AnyPool, Executor, Transaction,
 };
 
 pub use instance_lock::{lock_path, InstanceLock, InstanceLockError};
+pub use tenant_id::TenantId;
 pub use url::{DatabaseUrl, DatabaseUrlError};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -65,15 +73,30 @@ pub struct Database {
 }
 
 impl Database {
-    /// Opens (creating an SQLite file if missing), configures and migrates the database.
+    /// Opens (creating an SQLite file if missing), configures and migrates the database for a
+    /// serving Herald: on SQLite, it also takes the instance lock.
     pub async fn open(url: &DatabaseUrl) -> Result<Self, OpenError> {
+        let lock = match url {
+            DatabaseUrl::Sqlite { path } => Some(Arc::new(InstanceLock::acquire(path)?)),
+            DatabaseUrl::Postgres { .. } => None,
+        };
+        Self::open_with_lock(url, lock).await
+    }
+
+    /// Opens the database for a short operator command (`herald admin create` …), which may run
+    /// beside a serving Herald: SQLite queues its writes behind the server's.
+    pub async fn open_for_command(url: &DatabaseUrl) -> Result<Self, OpenError> {
+        Self::open_with_lock(url, None).await
+    }
+
+    async fn open_with_lock(
+        url: &DatabaseUrl,
+        instance_lock: Option<Arc<InstanceLock>>,
+    ) -> Result<Self, OpenError> {
         sqlx::any::install_default_drivers();
-        let (backend, instance_lock) = match url {
-            DatabaseUrl::Sqlite { path } => (
-                Backend::Sqlite,
-                Some(Arc::new(InstanceLock::acquire(path)?)),
-            ),
-            DatabaseUrl::Postgres { .. } => (Backend::Postgres, None),
+        let backend = match url {
+            DatabaseUrl::Sqlite { .. } => Backend::Sqlite,
+            DatabaseUrl::Postgres { .. } => Backend::Postgres,
         };
         let connect_error = |source| OpenError::Connect {
             url: url.to_string(),
@@ -120,6 +143,16 @@ impl Database {
     /// The connection pool, for repositories.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// One pooled connection, for a few repository calls in a row.
+    pub async fn connection(&self) -> Result<PoolConnection<Any>, sqlx::Error> {
+        self.pool.acquire().await
+    }
+
+    /// A transaction: repository calls on it commit together or not at all.
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        self.pool.begin().await
     }
 
     /// Which engine this is, for the few statements that differ.

@@ -1,9 +1,6 @@
 //! The console's pages, rendered on the server through the real router.
 
-use axum::{
-    body::Body,
-    http::{header, Request, StatusCode},
-};
+use axum::http::{header, StatusCode};
 
 use crate::{
     on_both_databases,
@@ -18,7 +15,8 @@ on_both_databases!(
 
 async fn webhooks_page_renders_the_frame_and_hydration_scripts(engine: Engine) {
     let app = TestApp::start(engine).await;
-    let response = app.get("/webhooks").await;
+    let session = app.first_admin("ada@example.com").await;
+    let response = app.page("/webhooks", Some(&session)).await;
     assert_eq!(response.status(), StatusCode::OK);
     let content_type = response.headers()[header::CONTENT_TYPE]
         .to_str()
@@ -33,6 +31,14 @@ async fn webhooks_page_renders_the_frame_and_hydration_scripts(engine: Engine) {
         "the navigation marks the current page: {html}"
     );
     assert!(html.contains("<h1>Webhooks</h1>"), "{html}");
+    assert!(
+        html.contains("First Admin"),
+        "the signed-in user is shown: {html}"
+    );
+    assert!(
+        html.contains(r#"<a href="/admin/users">Users</a>"#),
+        "admins see Users: {html}"
+    );
     assert!(html.contains("No webhooks yet"), "{html}");
     assert!(
         html.contains("/pkg/herald.js"),
@@ -46,18 +52,20 @@ async fn webhooks_page_renders_the_frame_and_hydration_scripts(engine: Engine) {
 
 async fn root_redirects_to_webhooks(engine: Engine) {
     let app = TestApp::start(engine).await;
-    let browser_request = Request::get("/")
-        .header(header::ACCEPT, "text/html,application/xhtml+xml")
-        .body(Body::empty())
-        .expect("valid request");
-    let response = app.send(browser_request).await;
+    let session = app.first_admin("ada@example.com").await;
+    let response = app.page("/", Some(&session)).await;
     assert_eq!(response.status(), StatusCode::FOUND);
     assert_eq!(response.headers()[header::LOCATION], "/webhooks");
+
+    let signed_out = app.page("/", None).await;
+    assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(signed_out.headers()[header::LOCATION], "/sign-in?next=%2F");
 }
 
 async fn unknown_page_is_a_404_page(engine: Engine) {
     let app = TestApp::start(engine).await;
-    let response = app.get("/no/such/page").await;
+    let session = app.first_admin("ada@example.com").await;
+    let response = app.page("/no/such/page", Some(&session)).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let html = body_text(response).await;
     assert!(

@@ -3,7 +3,12 @@
 
 mod support;
 
+mod api_keys;
 mod binary;
 mod console;
 mod database;
 mod health;
+mod isolation;
+mod secrets_in_logs;
+mod sign_in;
+mod users;

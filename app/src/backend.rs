@@ -1,0 +1,105 @@
+//! What the console's server functions need from the server, declared here so that `app`
+//! never depends on `server` (which implements it over its services and provides it as
+//! context to every server function).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use http::request::Parts;
+
+use crate::{
+    accounts::{
+        ApiKeySummary, Caller, CreatedApiKey, LinkDetails, LinkPurpose, OneTimeLink, Role, Scope,
+        UserSummary,
+    },
+    error::AppError,
+};
+
+/// A `Set-Cookie` header value for the response.
+pub struct SetCookie(pub String);
+
+/// A user's editable details, as the Users page sends them.
+#[derive(Debug, Clone)]
+pub struct UserDetails {
+    pub display_name: String,
+    pub role: Role,
+    pub external_id: String,
+}
+
+/// The server's services, as the console's server functions call them. Every method that acts
+/// inside a tenant takes the request's [`Caller`].
+#[async_trait]
+pub trait ConsoleBackend: Send + Sync + 'static {
+    /// Signs in; the request supplies the client address and any session to rotate.
+    async fn sign_in(
+        &self,
+        request: &Parts,
+        email: &str,
+        password: &str,
+    ) -> Result<SetCookie, AppError>;
+    /// Ends the request's session.
+    async fn sign_out(&self, request: &Parts) -> Result<SetCookie, AppError>;
+
+    async fn link_details(
+        &self,
+        purpose: LinkPurpose,
+        token: &str,
+    ) -> Result<LinkDetails, AppError>;
+    async fn complete_setup(
+        &self,
+        token: &str,
+        email: &str,
+        display_name: &str,
+        password: &str,
+    ) -> Result<SetCookie, AppError>;
+    async fn accept_invite(
+        &self,
+        token: &str,
+        display_name: &str,
+        password: &str,
+    ) -> Result<SetCookie, AppError>;
+    async fn reset_password(&self, token: &str, password: &str) -> Result<SetCookie, AppError>;
+
+    async fn list_users(&self, caller: &Caller) -> Result<Vec<UserSummary>, AppError>;
+    async fn invite_user(
+        &self,
+        caller: &Caller,
+        email: &str,
+        details: &UserDetails,
+    ) -> Result<OneTimeLink, AppError>;
+    async fn update_user(
+        &self,
+        caller: &Caller,
+        user_id: &str,
+        details: &UserDetails,
+    ) -> Result<UserSummary, AppError>;
+    async fn set_user_active(
+        &self,
+        caller: &Caller,
+        user_id: &str,
+        active: bool,
+    ) -> Result<UserSummary, AppError>;
+    async fn password_reset_link(
+        &self,
+        caller: &Caller,
+        user_id: &str,
+    ) -> Result<OneTimeLink, AppError>;
+
+    async fn list_api_keys(&self, caller: &Caller) -> Result<Vec<ApiKeySummary>, AppError>;
+    async fn create_api_key(
+        &self,
+        caller: &Caller,
+        owner_id: &str,
+        name: &str,
+        scopes: &[Scope],
+    ) -> Result<CreatedApiKey, AppError>;
+    async fn revoke_api_key(
+        &self,
+        caller: &Caller,
+        key_id: &str,
+    ) -> Result<ApiKeySummary, AppError>;
+}
+
+/// The backend as server functions find it in their context.
+#[derive(Clone)]
+pub struct Backend(pub Arc<dyn ConsoleBackend>);

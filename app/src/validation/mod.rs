@@ -1,0 +1,16 @@
+//! The rules every input must satisfy, in one place for the server (which enforces them) and
+//! the browser (which shows the same messages before a form is sent).
+//!
+//! Each check returns the cleaned value or an [`AppError::Invalid`] naming the field.
+
+pub mod accounts;
+
+use crate::error::AppError;
+
+/// The result of checking one field.
+pub type Checked<T> = Result<T, AppError>;
+
+/// Whether `value` holds a control character (line breaks, NUL, escape…).
+fn has_control(value: &str) -> bool {
+    value.chars().any(char::is_control)
+}

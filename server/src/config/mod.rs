@@ -1,0 +1,376 @@
+//! Settings: command-line flags, each with a `HERALD_*` environment variable and a default.
+//!
+//! A flag wins over its variable, which wins over the default. `herald --help` lists them all.
+//! New settings are added here, in the same pattern, by the feature that uses them.
+
+mod public_url;
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ipnet::IpNet;
+
+use crate::{
+    accounts::AccountSettings,
+    db::{DatabaseUrl, DatabaseUrlError},
+};
+
+pub use public_url::PublicUrl;
+
+/// Herald: a self-hosted webhooks console and signed delivery engine.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "herald", version, about, long_about = None)]
+pub struct Settings {
+    /// Address and port the HTTP server listens on.
+    #[arg(
+        long,
+        env = "HERALD_LISTEN",
+        default_value = "127.0.0.1:3000",
+        value_name = "ADDR"
+    )]
+    pub listen: SocketAddr,
+
+    /// Database: `sqlite://PATH` (the file is created if missing) or
+    /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE`. `DATABASE_URL` is accepted as an alias.
+    /// [default: sqlite://herald.db]
+    #[arg(long, env = "HERALD_DATABASE_URL", value_name = "URL", global = true)]
+    database_url: Option<DatabaseUrl>,
+
+    /// The address people use to reach Herald, e.g. `https://herald.example.com` behind a TLS
+    /// proxy. Links are built on it, the session cookie is `Secure` when it is https, and
+    /// console actions are accepted only from this origin. [default: http://LISTEN]
+    #[arg(long, env = "HERALD_PUBLIC_URL", value_name = "URL", global = true)]
+    public_url: Option<PublicUrl>,
+
+    /// Reverse proxies whose `X-Forwarded-For` header is believed, as comma-separated
+    /// addresses or CIDR ranges. [default: none]
+    #[arg(
+        long,
+        env = "HERALD_TRUSTED_PROXIES",
+        value_name = "CIDR,...",
+        value_delimiter = ',',
+        value_parser = parse_network
+    )]
+    pub trusted_proxies: Vec<IpNet>,
+
+    /// A console session unused for this long ends (e.g. `30min`, `12h`).
+    #[arg(
+        long,
+        env = "HERALD_SESSION_IDLE_TIMEOUT",
+        value_name = "DURATION",
+        default_value = "12h",
+        value_parser = parse_duration
+    )]
+    pub session_idle_timeout: time::Duration,
+
+    /// A console session ends this long after sign-in, however active (e.g. `7days`).
+    #[arg(
+        long,
+        env = "HERALD_SESSION_LIFETIME",
+        value_name = "DURATION",
+        default_value = "7days",
+        value_parser = parse_duration
+    )]
+    pub session_lifetime: time::Duration,
+
+    /// Folder holding the compiled console (WASM, JS, CSS, public files).
+    #[arg(
+        long,
+        env = "HERALD_SITE_ROOT",
+        default_value = "target/site",
+        value_name = "DIR"
+    )]
+    pub site_root: PathBuf,
+
+    /// Log output: `human` (readable lines) or `json` (one object per line).
+    #[arg(long, env = "HERALD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
+    pub log_format: LogFormat,
+
+    /// An operator task to run instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Operator tasks. Each opens the database, does its work and exits; they may run while Herald
+/// serves.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// TenantAdmin accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// API keys.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminCommand {
+    /// Creates a TenantAdmin who can sign in at once. The password is read from
+    /// `HERALD_ADMIN_PASSWORD`, from standard input with `--password-stdin`, or from a prompt.
+    Create(AdminCreate),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AdminCreate {
+    /// The admin's e-mail address (used to sign in).
+    #[arg(long)]
+    pub email: String,
+    /// The admin's name as the console shows it.
+    #[arg(long)]
+    pub name: String,
+    /// The tenant's id; may be left out while there is only one tenant.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum TenantCommand {
+    /// Creates a tenant and prints the one-time setup link for its first TenantAdmin.
+    Create {
+        /// The tenant's name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Creates an API key for a user and prints it (once: it cannot be shown again).
+    Create {
+        /// The e-mail address of the user the key acts for.
+        #[arg(long)]
+        email: String,
+        /// What the key is for, e.g. "CI publisher".
+        #[arg(long)]
+        name: String,
+        /// `webhooks` and/or `events:publish`, comma-separated.
+        #[arg(long, default_value = "webhooks")]
+        scopes: String,
+    },
+}
+
+fn parse_duration(text: &str) -> Result<time::Duration, String> {
+    let duration = humantime::parse_duration(text)
+        .map_err(|error| format!("{error}; write e.g. 90s, 30min, 12h or 7days"))?;
+    if duration.is_zero() {
+        return Err("must be longer than zero".into());
+    }
+    time::Duration::try_from(duration).map_err(|error| error.to_string())
+}
+
+fn parse_network(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{text} is neither an IP address nor a CIDR range"))
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// A setting that cannot be used as given.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{setting}: {reason}")]
+pub struct SettingError {
+    setting: &'static str,
+    reason: String,
+}
+
+impl Settings {
+    /// Reads flags and environment variables, then resolves the `DATABASE_URL` alias.
+    /// Prints usage and exits on a malformed flag, as command-line tools do.
+    pub fn load() -> Result<Self, SettingError> {
+        Self::parse().with_database_url_alias(std::env::var("DATABASE_URL").ok())
+    }
+
+    /// Uses `alias` (the value of `DATABASE_URL`) when neither `--database-url` nor
+    /// `HERALD_DATABASE_URL` was given.
+    pub fn with_database_url_alias(mut self, alias: Option<String>) -> Result<Self, SettingError> {
+        if self.database_url.is_none() {
+            if let Some(alias) = alias {
+                let url = alias
+                    .parse()
+                    .map_err(|error: DatabaseUrlError| SettingError {
+                        setting: "DATABASE_URL",
+                        reason: error.to_string(),
+                    })?;
+                self.database_url = Some(url);
+            }
+        }
+        Ok(self)
+    }
+
+    /// The database to open.
+    pub fn database_url(&self) -> DatabaseUrl {
+        self.database_url.clone().unwrap_or_default()
+    }
+
+    /// The public URL, defaulting to plain HTTP on the listen address.
+    pub fn public_url(&self) -> PublicUrl {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| PublicUrl::for_listen_address(self.listen))
+    }
+
+    /// What the accounts service needs to know.
+    pub fn account_settings(&self) -> AccountSettings {
+        AccountSettings {
+            public_url: self.public_url(),
+            session_idle_timeout: self.session_idle_timeout,
+            session_lifetime: self.session_lifetime,
+            trusted_proxies: self.trusted_proxies.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Settings, clap::Error> {
+        Settings::try_parse_from(std::iter::once("herald").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback_port_3000_with_a_local_sqlite_file() {
+        let settings = parse(&[])
+            .expect("no flags is valid")
+            .with_database_url_alias(None)
+            .expect("no alias is valid");
+        assert_eq!(settings.listen, "127.0.0.1:3000".parse().expect("address"));
+        assert_eq!(settings.database_url(), DatabaseUrl::default());
+        assert_eq!(settings.site_root, PathBuf::from("target/site"));
+        assert_eq!(settings.log_format, LogFormat::Human);
+        assert_eq!(settings.public_url().origin(), "http://127.0.0.1:3000");
+        assert_eq!(settings.session_idle_timeout, time::Duration::hours(12));
+        assert_eq!(settings.session_lifetime, time::Duration::days(7));
+        assert!(settings.trusted_proxies.is_empty());
+        assert!(settings.command.is_none());
+    }
+
+    #[test]
+    fn account_settings_parse_durations_networks_and_the_public_url() {
+        let settings = parse(&[
+            "--public-url",
+            "https://herald.example.com",
+            "--trusted-proxies",
+            "10.0.0.0/8,192.0.2.1",
+            "--session-idle-timeout",
+            "30min",
+            "--session-lifetime",
+            "1day",
+        ])
+        .expect("valid flags");
+        let accounts = settings.account_settings();
+        assert!(accounts.public_url.is_https());
+        assert_eq!(accounts.trusted_proxies.len(), 2);
+        assert_eq!(accounts.session_idle_timeout, time::Duration::minutes(30));
+        assert_eq!(accounts.session_lifetime, time::Duration::days(1));
+
+        let error = parse(&["--session-idle-timeout", "soon"]).expect_err("bad duration");
+        assert!(
+            error.to_string().contains("--session-idle-timeout"),
+            "{error}"
+        );
+        let error = parse(&["--trusted-proxies", "proxy.local"]).expect_err("bad network");
+        assert!(error.to_string().contains("--trusted-proxies"), "{error}");
+        let error = parse(&["--public-url", "https://h.example.com/x"]).expect_err("path");
+        assert!(error.to_string().contains("--public-url"), "{error}");
+    }
+
+    #[test]
+    fn operator_commands_take_global_settings_after_them() {
+        let settings = parse(&[
+            "admin",
+            "create",
+            "--email",
+            "ada@example.com",
+            "--name",
+            "Ada",
+            "--database-url",
+            "sqlite://other.db",
+        ])
+        .expect("valid command");
+        assert_eq!(
+            settings.database_url(),
+            "sqlite://other.db".parse().expect("url")
+        );
+        let Some(Command::Admin(AdminCommand::Create(create))) = settings.command else {
+            panic!("expected admin create");
+        };
+        assert_eq!(create.email, "ada@example.com");
+        assert!(!create.password_stdin);
+    }
+
+    #[test]
+    fn flags_override_defaults() {
+        let settings = parse(&[
+            "--listen",
+            "0.0.0.0:8080",
+            "--database-url",
+            "postgres://h@db/h",
+            "--log-format",
+            "json",
+        ])
+        .expect("valid flags");
+        assert_eq!(settings.listen, "0.0.0.0:8080".parse().expect("address"));
+        assert_eq!(
+            settings.database_url(),
+            DatabaseUrl::Postgres {
+                url: "postgres://h@db/h".into()
+            }
+        );
+        assert_eq!(settings.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn database_url_alias_applies_only_when_the_setting_is_absent() {
+        let from_alias = parse(&[])
+            .expect("valid")
+            .with_database_url_alias(Some("sqlite://alias.db".into()))
+            .expect("valid alias");
+        assert_eq!(
+            from_alias.database_url(),
+            "sqlite://alias.db".parse().expect("url")
+        );
+
+        let explicit = parse(&["--database-url", "sqlite://explicit.db"])
+            .expect("valid")
+            .with_database_url_alias(Some("sqlite://alias.db".into()))
+            .expect("alias ignored");
+        assert_eq!(
+            explicit.database_url(),
+            "sqlite://explicit.db".parse().expect("url")
+        );
+    }
+
+    #[test]
+    fn invalid_values_name_the_setting() {
+        let error = parse(&["--listen", "not-an-address"]).expect_err("bad address");
+        assert!(error.to_string().contains("--listen"), "{error}");
+
+        let error = parse(&["--database-url", "mysql://x/y"]).expect_err("bad scheme");
+        assert!(error.to_string().contains("--database-url"), "{error}");
+
+        let error = parse(&[])
+            .expect("valid")
+            .with_database_url_alias(Some("herald.db".into()))
+            .expect_err("bad alias");
+        assert!(
+            error
+                .to_string()
+                .starts_with("DATABASE_URL: unsupported database URL"),
+            "{error}"
+        );
+    }
+}

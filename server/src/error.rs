@@ -1,0 +1,65 @@
+//! The error every service returns, and its one conversion into what callers see.
+//!
+//! A service either refuses a request for a reason the caller should read ([`Error::Rejected`],
+//! carrying the shared [`AppError`]) or fails for a reason of its own (database, fault), which
+//! is logged here with a trace id and shown to the caller without internals.
+
+use app::error::AppError;
+
+/// Why a service call did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Refused: the message is meant for the caller.
+    #[error(transparent)]
+    Rejected(#[from] AppError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A fault that is not the caller's doing.
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// What the caller is told. Faults are logged once, here, under the trace id they carry.
+    pub fn into_app_error(self) -> AppError {
+        match self {
+            Error::Rejected(error) => error,
+            Error::Database(error) if is_unavailable(&error) => {
+                tracing::warn!(%error, "the database is unavailable");
+                AppError::Unavailable
+            }
+            Error::Database(error) => internal(&error),
+            Error::Internal(message) => internal(&message),
+        }
+    }
+}
+
+impl From<Error> for AppError {
+    fn from(error: Error) -> Self {
+        error.into_app_error()
+    }
+}
+
+/// Whether the database did not answer at all (as opposed to answering with an error).
+fn is_unavailable(error: &sqlx::Error) -> bool {
+    matches!(
+        error,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+    )
+}
+
+fn internal(error: &dyn std::fmt::Display) -> AppError {
+    let trace_id = uuid::Uuid::new_v4().simple().to_string();
+    tracing::error!(%trace_id, %error, "request failed");
+    AppError::Internal { trace_id }
+}
+
+/// Whether `error` is a unique-constraint violation (the same on SQLite and PostgreSQL).
+pub fn is_unique_violation(error: &Error) -> bool {
+    match error {
+        Error::Database(sqlx::Error::Database(error)) => error.is_unique_violation(),
+        _ => false,
+    }
+}

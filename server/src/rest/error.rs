@@ -1,0 +1,167 @@
+//! The one mapping from errors to REST responses (SPEC §4.1):
+//! `{"errors":[{"code","title","detail","source":{"pointer"}}],"traceId"}`.
+
+use app::error::AppError;
+use axum::{
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::Serialize;
+
+/// An error as a REST response.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        ApiError(error)
+    }
+}
+
+impl From<crate::error::Error> for ApiError {
+    fn from(error: crate::error::Error) -> Self {
+        ApiError(error.into_app_error())
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Body {
+    errors: Vec<Item>,
+    trace_id: String,
+}
+
+#[derive(Serialize)]
+struct Item {
+    code: &'static str,
+    title: &'static str,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<Source>,
+}
+
+#[derive(Serialize)]
+struct Source {
+    pointer: String,
+}
+
+impl ApiError {
+    fn status_code_title(&self) -> (StatusCode, &'static str, &'static str) {
+        match &self.0 {
+            AppError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid", "Invalid request"),
+            AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            AppError::NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            AppError::TooManyRequests { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "Too many requests",
+            ),
+            AppError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+            ),
+            AppError::Internal { .. } | AppError::Transport(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal server error",
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, title) = self.status_code_title();
+        let trace_id = match &self.0 {
+            AppError::Internal { trace_id } => trace_id.clone(),
+            _ => uuid::Uuid::new_v4().simple().to_string(),
+        };
+        let detail = match &self.0 {
+            AppError::Unauthorized => {
+                "Send a valid API key as `Authorization: Bearer <key>`.".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let source = match &self.0 {
+            AppError::Invalid { field, .. } => Some(Source {
+                pointer: field.clone(),
+            }),
+            _ => None,
+        };
+        let body = Body {
+            errors: vec![Item {
+                code,
+                title,
+                detail,
+                source,
+            }],
+            trace_id,
+        };
+        let mut response = (status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        match &self.0 {
+            AppError::Unauthorized => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            AppError::TooManyRequests {
+                retry_after_secs, ..
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// An `/api/v1/…` or `/api/core/…` path that does not exist.
+pub async fn unknown_route() -> ApiError {
+    ApiError(AppError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    async fn json(error: AppError) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
+        let response = ApiError(error).into_response();
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.expect("body").to_bytes();
+        (
+            parts.status,
+            parts.headers,
+            serde_json::from_slice(&bytes).expect("json"),
+        )
+    }
+
+    #[tokio::test]
+    async fn validation_errors_name_the_field() {
+        let (status, _, body) = json(AppError::invalid("/url", "Use https.")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["errors"][0]["source"]["pointer"], "/url");
+        assert_eq!(body["errors"][0]["detail"], "Use https.");
+        assert_eq!(body["errors"][0]["code"], "invalid");
+        assert!(body["traceId"].as_str().is_some_and(|id| id.len() == 32));
+    }
+
+    #[tokio::test]
+    async fn unauthorized_and_throttled_carry_their_headers() {
+        let (status, headers, body) = json(AppError::Unauthorized).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(headers[header::WWW_AUTHENTICATE], "Bearer");
+        assert!(body["errors"][0].get("source").is_none());
+
+        let (status, headers, _) = json(AppError::TooManyRequests {
+            message: "slow down".into(),
+            retry_after_secs: 42,
+        })
+        .await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(headers[header::RETRY_AFTER], "42");
+    }
+}

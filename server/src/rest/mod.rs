@@ -1,0 +1,28 @@
+//! The REST APIs (SPEC §4.1, §4.2): authenticated with API keys only, errors in one format.
+
+mod auth;
+mod error;
+mod event_types;
+mod users;
+
+use axum::{
+    routing::{any, get},
+    Router,
+};
+
+use crate::AppState;
+
+pub use auth::ApiCaller;
+pub use error::ApiError;
+
+/// Every REST route. Qlik clients use both `/api/v1/…` and `/api/core/…`; both are served.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/users/me", get(users::me))
+        .route("/api/v1/webhooks/event-types", get(event_types::list))
+        .route("/api/core/webhooks/event-types", get(event_types::list))
+        // Unknown API paths answer in the API's error format, not with a console page.
+        // (The console's server functions live beside these, under `/api/<function>`.)
+        .route("/api/v1/{*rest}", any(error::unknown_route))
+        .route("/api/core/{*rest}", any(error::unknown_route))
+}

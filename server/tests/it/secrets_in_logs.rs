@@ -1,0 +1,192 @@
+//! No password, key, link or session token ever reaches the logs, and none comes back in a
+//! response after the one that created it.
+
+use std::{
+    io::Write,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use serde_json::json;
+
+use crate::support::{
+    json_ok, link_token, session_cookie, Engine, ServerFnBody, TestApp, PASSWORD,
+};
+
+/// Everything the subscriber writes, kept for searching.
+#[derive(Clone, Default)]
+struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
+
+impl Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLogs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
+    }
+}
+
+// Current-thread runtimes: the capturing subscriber is the thread's default, so it sees every
+// log line of the requests (which all run on this thread).
+#[tokio::test(flavor = "current_thread")]
+async fn sqlite() {
+    full_flow_logs_no_secret(Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn postgres() {
+    full_flow_logs_no_secret(Engine::Postgres).await;
+}
+
+async fn full_flow_logs_no_secret(engine: Engine) {
+    let logs = CapturedLogs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let app = TestApp::start(engine).await;
+    let mut secrets = vec![PASSWORD.to_owned()];
+
+    let setup = app
+        .state
+        .accounts
+        .bootstrap()
+        .await
+        .expect("bootstrap")
+        .expect("link");
+    let setup_token = link_token(&setup.url);
+    let response = app
+        .server_fn(
+            "complete_setup",
+            None,
+            ServerFnBody::form(&[
+                ("token", &setup_token),
+                ("email", "ada@example.com"),
+                ("display_name", "Ada"),
+                ("password", PASSWORD),
+                ("confirmation", PASSWORD),
+            ]),
+        )
+        .await;
+    let setup_session = session_cookie(&response).expect("setup session");
+    secrets.extend([setup_token, setup_session]);
+
+    let wrong = "not the password at all";
+    assert!(app.sign_in_fails("ada@example.com", wrong).await);
+    secrets.push(wrong.to_owned());
+    let admin = app.sign_in("ada@example.com", PASSWORD).await;
+    secrets.push(admin.clone());
+
+    let (bob_session, bob_id) = app
+        .add_user(&admin, "bob@example.com", "use-webhooks")
+        .await;
+    secrets.push(bob_session);
+    let reset = json_ok(
+        app.server_fn(
+            "password_reset_link",
+            Some(&admin),
+            ServerFnBody::Json(json!({"user_id": bob_id})),
+        )
+        .await,
+    )
+    .await;
+    let reset_token = link_token(reset["url"].as_str().expect("url"));
+    let new_password = "another long passphrase";
+    let response = app
+        .server_fn(
+            "reset_password",
+            None,
+            ServerFnBody::form(&[
+                ("token", &reset_token),
+                ("password", new_password),
+                ("confirmation", new_password),
+            ]),
+        )
+        .await;
+    secrets.extend([
+        reset_token,
+        new_password.to_owned(),
+        session_cookie(&response).expect("reset session"),
+    ]);
+
+    let created = json_ok(
+        app.server_fn(
+            "create_api_key",
+            Some(&admin),
+            ServerFnBody::Json(json!({"owner_id": bob_id, "name": "bob", "scopes": ["webhooks"]})),
+        )
+        .await,
+    )
+    .await;
+    let key = created["key"].as_str().expect("key").to_owned();
+    assert_eq!(
+        app.api_get("/api/v1/users/me", Some(&key)).await.status(),
+        200
+    );
+    let secret_part = key
+        .rsplit_once('_')
+        .map(|(_, secret)| secret.to_owned())
+        .expect("secret");
+    secrets.extend([key, secret_part]);
+    app.server_fn("sign_out", Some(&admin), ServerFnBody::empty())
+        .await;
+
+    // Responses after creation: lists carry neither keys nor password hashes.
+    let users = json_ok(
+        app.server_fn(
+            "list_users",
+            Some(&admin_session(&app).await),
+            ServerFnBody::empty(),
+        )
+        .await,
+    )
+    .await
+    .to_string();
+    let keys = json_ok(
+        app.server_fn(
+            "list_api_keys",
+            Some(&admin_session(&app).await),
+            ServerFnBody::empty(),
+        )
+        .await,
+    )
+    .await
+    .to_string();
+    for listing in [&users, &keys] {
+        assert!(!listing.contains("argon2"), "{listing}");
+        for secret in &secrets {
+            assert!(
+                !listing.contains(secret.as_str()),
+                "a secret in a listing: {listing}"
+            );
+        }
+    }
+
+    let text = logs.text();
+    assert!(text.contains("signed in"), "the capture works: {text}");
+    for secret in &secrets {
+        assert!(
+            !text.contains(secret.as_str()),
+            "a secret reached the logs:\n{text}"
+        );
+    }
+}
+
+/// A fresh session of the admin (the earlier one was signed out).
+async fn admin_session(app: &TestApp) -> String {
+    app.sign_in("ada@example.com", PASSWORD).await
+}
