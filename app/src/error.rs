@@ -49,6 +49,20 @@ impl AppError {
         }
     }
 
+    /// The HTTP status that reports this error (the REST API's and the server functions').
+    pub fn status_code(&self) -> u16 {
+        match self {
+            AppError::Invalid { .. } => 400,
+            AppError::Unauthorized => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::NotFound => 404,
+            AppError::Conflict(_) => 409,
+            AppError::TooManyRequests { .. } => 429,
+            AppError::Unavailable => 503,
+            AppError::Internal { .. } | AppError::Transport(_) => 500,
+        }
+    }
+
     /// The message for `field` when this error is about it.
     pub fn message_for(&self, field: &str) -> Option<String> {
         match self {

@@ -1,13 +1,15 @@
 import { test, expect, waitForHydration } from "./support/fixtures";
+import { ADMIN, signIn } from "./support/accounts";
 
 test("the console opens on the webhooks page and hydrates", async ({ page }) => {
+  await signIn(page, ADMIN.email, ADMIN.password);
   const response = await page.goto("/");
   expect(response?.status()).toBe(200);
   await expect(page).toHaveURL(/\/webhooks$/);
   await waitForHydration(page);
 
   await expect(page).toHaveTitle("Webhooks · Herald");
-  await expect(page.getByRole("banner").getByText("Herald")).toBeVisible();
+  await expect(page.getByRole("banner").getByText("Herald", { exact: true })).toBeVisible();
   const nav = page.getByRole("navigation", { name: "Main" });
   await expect(nav.getByRole("link", { name: "Webhooks" })).toHaveAttribute("aria-current", "page");
   await expect(page.getByRole("heading", { level: 1, name: "Webhooks" })).toBeVisible();
@@ -15,7 +17,7 @@ test("the console opens on the webhooks page and hydrates", async ({ page }) => 
 });
 
 test("the stylesheet is served and applied", async ({ page }) => {
-  await page.goto("/webhooks");
+  await page.goto("/sign-in");
   await waitForHydration(page);
   const header = page.getByRole("banner");
   const background = await header.evaluate((element) => getComputedStyle(element).backgroundColor);

@@ -1,6 +1,8 @@
 import { test, expect, waitForHydration } from "./support/fixtures";
+import { ADMIN, signIn } from "./support/accounts";
 
 test("an unknown address answers 404 with a page that leads back", async ({ page }) => {
+  await signIn(page, ADMIN.email, ADMIN.password);
   const response = await page.goto("/no/such/page");
   expect(response?.status()).toBe(404);
   await waitForHydration(page);

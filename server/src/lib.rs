@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
             move || provide_context(backend.clone()),
             move || shell(leptos_options.clone()),
         )
+        .route_layer(middleware::from_fn(console::server_fn_error_status))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             console::session_layer,

@@ -162,7 +162,7 @@ fn KeysTable(list: Vec<ApiKeySummary>, revoke: ServerAction<RevokeApiKey>) -> im
 }
 
 #[component]
-fn KeyRow(key: ApiKeySummary, revoke: ServerAction<RevokeApiKey>) -> impl IntoView {
+fn KeyRow(key: ApiKeySummary, revoke: ServerAction<RevokeApiKey>) -> AnyView {
     let confirming = RwSignal::new(false);
     let id = key.id.clone();
     let scopes = key
@@ -202,4 +202,5 @@ fn KeyRow(key: ApiKeySummary, revoke: ServerAction<RevokeApiKey>) -> impl IntoVi
             </td>
         </tr>
     }
+    .into_any()
 }

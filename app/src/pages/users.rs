@@ -173,7 +173,7 @@ fn UserRow(
     update: ServerAction<UpdateUser>,
     set_active: ServerAction<SetUserActive>,
     reset: ServerAction<PasswordResetLink>,
-) -> impl IntoView {
+) -> AnyView {
     let editing = RwSignal::new(false);
     let name = RwSignal::new(user.display_name.clone());
     let external_id = RwSignal::new(user.external_id.clone().unwrap_or_default());
@@ -262,4 +262,5 @@ fn UserRow(
             </td>
         </tr>
     }
+    .into_any()
 }

@@ -2,26 +2,33 @@ import { test as base, expect, type Page } from "@playwright/test";
 
 /**
  * Every test fails when the page logs an error or warning, or throws: hydration mismatches and
- * failed requests show up there and nowhere else. The one exception is Chromium's own
- * "Failed to load resource" line for a page that was navigated to and answered 404 on purpose
- * (the not-found page): a 404 of any script, style or fetch still fails the test.
+ * failed requests show up there and nowhere else. The exceptions are Chromium's own
+ * "Failed to load resource" lines for a page that was navigated to and answered 404 on purpose
+ * (the not-found page) and for a console action the server refused with a 4xx status (a wrong
+ * password, a broken rule): a 404 of any script or style, or any 5xx, still fails the test.
  */
 export const test = base.extend<{ pageErrors: string[] }>({
   pageErrors: [
     async ({ page }, use) => {
       const errors: string[] = [];
-      const notFoundDocuments = new Set<string>();
+      const expectedFailures = new Set<string>();
       page.on("response", (response) => {
-        if (response.status() === 404 && response.request().isNavigationRequest()) {
-          notFoundDocuments.add(response.url());
+        const request = response.request();
+        const status = response.status();
+        const notFoundDocument = status === 404 && request.isNavigationRequest();
+        const refusedAction =
+          status >= 400 && status < 500 && request.method() === "POST" &&
+          new URL(response.url()).pathname.startsWith("/api/");
+        if (notFoundDocument || refusedAction) {
+          expectedFailures.add(response.url());
         }
       });
       page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
       page.on("console", (message) => {
-        const isNotFoundDocument =
+        const isExpectedFailure =
           message.text().startsWith("Failed to load resource") &&
-          notFoundDocuments.has(message.location().url);
-        if ((message.type() === "error" || message.type() === "warning") && !isNotFoundDocument) {
+          expectedFailures.has(message.location().url);
+        if ((message.type() === "error" || message.type() === "warning") && !isExpectedFailure) {
           errors.push(`console ${message.type()}: ${message.text()}`);
         }
       });

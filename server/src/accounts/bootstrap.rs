@@ -43,6 +43,14 @@ impl Accounts {
         Ok(link)
     }
 
+    /// The oldest tenant, created (as "Default") when there is none yet.
+    async fn first_tenant(&self, conn: &mut sqlx::AnyConnection) -> Result<TenantId> {
+        match tenants::list_instance_wide(conn).await?.into_iter().next() {
+            Some(tenant) => Ok(TenantId::from_stored(tenant.id)),
+            None => tenants::insert(conn, &new_id(), FIRST_TENANT_NAME, self.now_millis()).await,
+        }
+    }
+
     /// `herald tenant create`: a new tenant and the setup link for its first TenantAdmin.
     pub async fn create_tenant(&self, name: &str) -> Result<(TenantId, OneTimeLink)> {
         let name = name.trim();
@@ -62,7 +70,8 @@ impl Accounts {
         Ok((tenant, link))
     }
 
-    /// The tenant an operator command means: the one named, or the only one there is.
+    /// The tenant an operator command means: the one named, or the only one there is (on a
+    /// fresh install, the first tenant is created, as the first start would).
     pub async fn operator_tenant(&self, id: Option<&str>) -> Result<TenantId> {
         let mut conn = self.db().connection().await?;
         match id {
@@ -76,11 +85,7 @@ impl Accounts {
                 let all = tenants::list_instance_wide(&mut conn).await?;
                 match all.as_slice() {
                     [only] => Ok(TenantId::from_stored(only.id.clone())),
-                    [] => Err(AppError::invalid(
-                        "/tenant",
-                        "There is no tenant yet: start Herald once first.",
-                    )
-                    .into()),
+                    [] => self.first_tenant(&mut conn).await,
                     _ => Err(AppError::invalid(
                         "/tenant",
                         "There are several tenants: name one with --tenant.",

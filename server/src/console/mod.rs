@@ -1,8 +1,10 @@
 //! The console's side of the server: the session check in front of every page and server
-//! function, and the backend the server functions call.
+//! function, the status of server-function errors, and the backend the server functions call.
 
 mod backend;
+mod error_status;
 mod session_layer;
 
 pub use backend::ServerBackend;
+pub use error_status::server_fn_error_status;
 pub use session_layer::{session_for_fallback, session_layer, session_token};

@@ -47,35 +47,28 @@ struct Source {
 }
 
 impl ApiError {
-    fn status_code_title(&self) -> (StatusCode, &'static str, &'static str) {
+    /// The machine-readable code and the title of the error's kind.
+    fn code_title(&self) -> (&'static str, &'static str) {
         match &self.0 {
-            AppError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid", "Invalid request"),
-            AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
-            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
-            AppError::NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found"),
-            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
-            AppError::TooManyRequests { .. } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "too-many-requests",
-                "Too many requests",
-            ),
-            AppError::Unavailable => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "Service unavailable",
-            ),
-            AppError::Internal { .. } | AppError::Transport(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal server error",
-            ),
+            AppError::Invalid { .. } => ("invalid", "Invalid request"),
+            AppError::Unauthorized => ("unauthorized", "Unauthorized"),
+            AppError::Forbidden(_) => ("forbidden", "Forbidden"),
+            AppError::NotFound => ("not-found", "Not found"),
+            AppError::Conflict(_) => ("conflict", "Conflict"),
+            AppError::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
+            AppError::Unavailable => ("unavailable", "Service unavailable"),
+            AppError::Internal { .. } | AppError::Transport(_) => {
+                ("internal", "Internal server error")
+            }
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code, title) = self.status_code_title();
+        let (code, title) = self.code_title();
+        let status =
+            StatusCode::from_u16(self.0.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let trace_id = match &self.0 {
             AppError::Internal { trace_id } => trace_id.clone(),
             _ => uuid::Uuid::new_v4().simple().to_string(),
