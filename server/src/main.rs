@@ -77,7 +77,8 @@ async fn run(settings: Settings) -> Result<(), StartError> {
         .await
         .map_err(|error| StartError::Bootstrap(error.into_app_error()))?
     {
-        // The one secret Herald prints: whoever opens it first becomes the first TenantAdmin.
+        // Printed only while no account exists: whoever opens it first becomes the first
+        // TenantAdmin, so it goes to the operator's console and nowhere else.
         tracing::info!(
             "No account exists yet. Open this one-time link before {} to create the first TenantAdmin: {}",
             link.expires_at,

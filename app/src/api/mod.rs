@@ -1,5 +1,7 @@
 //! The console's server functions: thin shims that find the caller and the backend in the
-//! request context and call a service. No rule is decided here.
+//! request context and call a service, which decides every rule about accounts and webhooks.
+//! The one check made here belongs to the forms themselves: a typed password must match its
+//! confirmation field (operator commands and the REST API have no such field).
 
 pub mod accounts;
 
@@ -61,10 +63,20 @@ mod context {
     }
 }
 
-/// Where to go after signing in: only a path on this site (never another host).
+/// Where to go after signing in: `next` when it is a path on this site, else the webhooks page.
+///
+/// Browsers treat `\` like `/` and drop tabs and line breaks from URLs, so `/\evil.example`
+/// or `/<tab>/evil.example` would become `//evil.example` — another host. Any such character,
+/// and anything that cannot go into a `Location` header, sends the user home instead.
 pub fn safe_return_path(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path
+                    .chars()
+                    .any(|c| c == '\\' || c.is_control() || c.is_whitespace() || !c.is_ascii()) =>
+        {
             path.to_owned()
         }
         _ => "/webhooks".to_owned(),
@@ -87,6 +99,12 @@ mod tests {
             Some("https://evil.example"),
             Some("//evil.example"),
             Some("/\\evil.example"),
+            Some("/\t/evil.example"),
+            Some("/\n/evil.example"),
+            Some("/\r\n/evil.example"),
+            Some("/ /evil.example"),
+            Some("/\u{0}"),
+            Some("/caf\u{e9}"),
         ] {
             assert_eq!(
                 safe_return_path(unsafe_path),

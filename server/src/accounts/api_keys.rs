@@ -7,21 +7,17 @@ use app::{
     error::AppError,
     validation::accounts as rules,
 };
-use time::Duration;
 
 use super::{
-    new_id, require_tenant_admin,
+    millis, new_id, require_tenant_admin,
     secrets::{api_key_prefix, digest, digests_match, NewApiKey},
-    Accounts,
+    Accounts, TOUCH_EVERY,
 };
 use crate::{
     db::{api_keys, users, TenantId},
     error::{Error, Result},
     timestamps::rfc3339,
 };
-
-/// `last_used_at` is written at most this often per key, not on every request.
-const TOUCH_EVERY: Duration = Duration::minutes(1);
 
 fn summary(key: &api_keys::ApiKeyRow) -> Result<ApiKeySummary> {
     Ok(ApiKeySummary {
@@ -162,7 +158,7 @@ impl Accounts {
         let tenant = TenantId::from_stored(row.tenant_id.clone());
         let stale = row
             .last_used_at
-            .is_none_or(|used| now - used >= TOUCH_EVERY.whole_milliseconds() as i64);
+            .is_none_or(|used| now - used >= millis(TOUCH_EVERY));
         if stale {
             api_keys::touch_last_used(&mut conn, &tenant, &row.id, now).await?;
         }

@@ -7,10 +7,14 @@ use app::{
     validation::accounts as rules,
 };
 
-use super::{links::email_taken, new_id, password, users::summary, Accounts};
+use super::{
+    new_id, password,
+    users::{explain_conflict, summary},
+    Accounts,
+};
 use crate::{
-    db::{tenants, users, TenantId},
-    error::{is_unique_violation, Error, Result},
+    db::{links, serialize_on, tenants, users, TenantId},
+    error::{Error, Result},
 };
 
 /// The name of the tenant a fresh install starts with.
@@ -21,16 +25,7 @@ impl Accounts {
     /// issues a setup link for the first TenantAdmin (replacing any earlier unused one).
     pub async fn bootstrap(&self) -> Result<Option<OneTimeLink>> {
         let mut tx = self.db().begin().await?;
-        let tenant = match tenants::list_instance_wide(&mut tx)
-            .await?
-            .into_iter()
-            .next()
-        {
-            Some(tenant) => TenantId::from_stored(tenant.id),
-            None => {
-                tenants::insert(&mut tx, &new_id(), FIRST_TENANT_NAME, self.now_millis()).await?
-            }
-        };
+        let tenant = self.first_tenant(&mut tx).await?;
         let link = if users::any_instance_wide(&mut tx).await? {
             None
         } else {
@@ -43,11 +38,13 @@ impl Accounts {
         Ok(link)
     }
 
-    /// The oldest tenant, created (as "Default") when there is none yet.
-    async fn first_tenant(&self, conn: &mut sqlx::AnyConnection) -> Result<TenantId> {
-        match tenants::list_instance_wide(conn).await?.into_iter().next() {
+    /// The oldest tenant, created (as "Default") when there is none yet. Several nodes starting
+    /// at once on one PostgreSQL create one tenant between them.
+    async fn first_tenant(&self, tx: &mut sqlx::AnyConnection) -> Result<TenantId> {
+        serialize_on(tx, "first-tenant").await?;
+        match tenants::list_instance_wide(tx).await?.into_iter().next() {
             Some(tenant) => Ok(TenantId::from_stored(tenant.id)),
-            None => tenants::insert(conn, &new_id(), FIRST_TENANT_NAME, self.now_millis()).await,
+            None => tenants::insert(tx, &new_id(), FIRST_TENANT_NAME, self.now_millis()).await,
         }
     }
 
@@ -73,27 +70,29 @@ impl Accounts {
     /// The tenant an operator command means: the one named, or the only one there is (on a
     /// fresh install, the first tenant is created, as the first start would).
     pub async fn operator_tenant(&self, id: Option<&str>) -> Result<TenantId> {
-        let mut conn = self.db().connection().await?;
-        match id {
-            Some(id) => tenants::find_instance_wide(&mut conn, id)
+        let mut tx = self.db().begin().await?;
+        let tenant = match id {
+            Some(id) => tenants::find_instance_wide(&mut tx, id)
                 .await?
                 .map(|tenant| TenantId::from_stored(tenant.id))
-                .ok_or_else(|| {
-                    AppError::invalid("/tenant", format!("There is no tenant {id}.")).into()
-                }),
+                .ok_or_else(|| AppError::invalid("/tenant", format!("There is no tenant {id}.")))?,
             None => {
-                let all = tenants::list_instance_wide(&mut conn).await?;
+                let all = tenants::list_instance_wide(&mut tx).await?;
                 match all.as_slice() {
-                    [only] => Ok(TenantId::from_stored(only.id.clone())),
-                    [] => self.first_tenant(&mut conn).await,
-                    _ => Err(AppError::invalid(
-                        "/tenant",
-                        "There are several tenants: name one with --tenant.",
-                    )
-                    .into()),
+                    [only] => TenantId::from_stored(only.id.clone()),
+                    [] => self.first_tenant(&mut tx).await?,
+                    _ => {
+                        return Err(AppError::invalid(
+                            "/tenant",
+                            "There are several tenants: name one with --tenant.",
+                        )
+                        .into())
+                    }
                 }
             }
-        }
+        };
+        tx.commit().await?;
+        Ok(tenant)
     }
 
     /// `herald admin create`: an active TenantAdmin with the given password.
@@ -108,36 +107,47 @@ impl Accounts {
         let display_name = rules::display_name("/displayName", display_name)?;
         let password = rules::new_password("/password", password)?;
         let password_hash = password::hash(password).await?;
-        let user_id = new_id();
         let mut tx = self.db().begin().await?;
-        users::insert(
-            &mut tx,
-            tenant,
-            &users::NewUser {
-                id: &user_id,
-                email: &email,
-                display_name: &display_name,
-                external_id: None,
-                role: Role::TenantAdmin,
-                status: UserStatus::Active,
-                password_hash: Some(&password_hash),
-                now: self.now_millis(),
-            },
-        )
-        .await
-        .map_err(|error| {
-            if is_unique_violation(&error) {
-                email_taken()
-            } else {
-                error
-            }
-        })?;
+        let user_id = self
+            .insert_tenant_admin(&mut tx, tenant, &email, &display_name, &password_hash)
+            .await?;
         let user = users::get(&mut tx, tenant, &user_id)
             .await?
             .ok_or_else(|| Error::Internal("the new user vanished".into()))?;
         tx.commit().await?;
         tracing::info!(%user_id, tenant_id = %tenant, "TenantAdmin created by an operator command");
         summary(&user)
+    }
+
+    /// Adds an active TenantAdmin with a password and withdraws the tenant's unused setup links:
+    /// once a tenant has an admin, nobody can claim it with a link printed earlier.
+    pub(super) async fn insert_tenant_admin(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        tenant: &TenantId,
+        email: &str,
+        display_name: &str,
+        password_hash: &str,
+    ) -> Result<String> {
+        let user_id = new_id();
+        users::insert(
+            tx,
+            tenant,
+            &users::NewUser {
+                id: &user_id,
+                email,
+                display_name,
+                external_id: None,
+                role: Role::TenantAdmin,
+                status: UserStatus::Active,
+                password_hash: Some(password_hash),
+                now: self.now_millis(),
+            },
+        )
+        .await
+        .map_err(|error| explain_conflict(error, true))?;
+        links::withdraw_setup_links(tx, tenant).await?;
+        Ok(user_id)
     }
 
     /// `herald api-key create`: a key for the user with `email`, in that user's tenant.

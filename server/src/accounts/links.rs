@@ -4,7 +4,7 @@
 //! same transaction as its effect, so it works once even when two requests race.
 
 use app::{
-    accounts::{LinkDetails, LinkPurpose, OneTimeLink, Role, UserStatus},
+    accounts::{LinkDetails, LinkPurpose, OneTimeLink, UserStatus},
     error::AppError,
     validation::accounts as rules,
 };
@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     db::{links, sessions, users, TenantId},
-    error::{is_unique_violation, Result},
+    error::Result,
     timestamps::{rfc3339, to_millis},
 };
 
@@ -90,6 +90,13 @@ impl Accounts {
         }
     }
 
+    /// Refuses an unusable link before the caller spends an Argon2 hash on it: guessing tokens
+    /// must cost the guesser, not the server. The transaction that uses the link checks again.
+    async fn precheck_link(&self, purpose: LinkPurpose, token: &str) -> Result<()> {
+        let mut conn = self.db().connection().await?;
+        self.usable_link(&mut conn, purpose, token).await.map(drop)
+    }
+
     /// What a link page shows before its form is filled in.
     pub async fn link_details(&self, purpose: LinkPurpose, token: &str) -> Result<LinkDetails> {
         let mut conn = self.db().connection().await?;
@@ -116,38 +123,22 @@ impl Accounts {
         let email = rules::email("/email", email)?;
         let display_name = rules::display_name("/displayName", display_name)?;
         let password = rules::new_password("/password", password)?;
+        self.precheck_link(LinkPurpose::Setup, token).await?;
         let password_hash = password::hash(password).await?;
 
         let mut tx = self.db().begin().await?;
         let link = self.usable_link(&mut tx, LinkPurpose::Setup, token).await?;
         let tenant = link.tenant();
-        let now = self.now_millis();
-        if !links::mark_used(&mut tx, &tenant, &link.id, now).await? {
+        // A setup link is for a tenant nobody has claimed yet (an operator may have created an
+        // admin with `herald admin create` since the link was printed).
+        if users::any_in_tenant(&mut tx, &tenant).await?
+            || !links::mark_used(&mut tx, &tenant, &link.id, self.now_millis()).await?
+        {
             return Err(AppError::invalid("/token", LINK_UNUSABLE).into());
         }
-        let user_id = new_id();
-        let inserted = users::insert(
-            &mut tx,
-            &tenant,
-            &users::NewUser {
-                id: &user_id,
-                email: &email,
-                display_name: &display_name,
-                external_id: None,
-                role: Role::TenantAdmin,
-                status: UserStatus::Active,
-                password_hash: Some(&password_hash),
-                now,
-            },
-        )
-        .await;
-        if let Err(error) = inserted {
-            return Err(if is_unique_violation(&error) {
-                email_taken()
-            } else {
-                error
-            });
-        }
+        let user_id = self
+            .insert_tenant_admin(&mut tx, &tenant, &email, &display_name, &password_hash)
+            .await?;
         let session = self.start_session(&mut tx, &tenant, &user_id).await?;
         tx.commit().await?;
         tracing::info!(%user_id, tenant_id = %tenant, "first TenantAdmin created with the setup link");
@@ -181,6 +172,7 @@ impl Accounts {
         display_name: Option<&str>,
     ) -> Result<NewSession> {
         let password = rules::new_password("/password", password)?;
+        self.precheck_link(purpose, token).await?;
         let password_hash = password::hash(password).await?;
 
         let mut tx = self.db().begin().await?;
@@ -228,12 +220,4 @@ impl Accounts {
         tracing::info!(user_id = %user.id, tenant_id = %tenant, link = purpose.as_str(), "password set with a one-time link");
         Ok(session)
     }
-}
-
-pub(super) fn email_taken() -> crate::error::Error {
-    AppError::invalid(
-        "/email",
-        "An account with this e-mail address already exists.",
-    )
-    .into()
 }

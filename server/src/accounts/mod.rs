@@ -119,6 +119,14 @@ fn require_tenant_admin(caller: &Caller) -> Result<()> {
     }
 }
 
+/// Last-use times of sessions and API keys are written at most this often, not on every
+/// request.
+const TOUCH_EVERY: Duration = Duration::minutes(1);
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.whole_milliseconds()).unwrap_or(i64::MAX)
+}
+
 /// A fresh random id for a new row.
 fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()

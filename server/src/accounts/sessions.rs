@@ -11,10 +11,10 @@ use cookie::{Cookie, SameSite};
 use time::Duration;
 
 use super::{
-    password,
+    millis, password,
     secrets::{digest, new_token},
     throttle::ThrottleKey,
-    Accounts,
+    Accounts, TOUCH_EVERY,
 };
 use crate::{
     db::{sessions, users, TenantId},
@@ -23,8 +23,6 @@ use crate::{
 
 /// The cookie that carries a session token.
 pub const SESSION_COOKIE: &str = "herald_session";
-/// `last_seen_at` is written at most this often per session, not on every request.
-const TOUCH_EVERY: Duration = Duration::minutes(1);
 const WRONG_CREDENTIALS: &str = "The e-mail address or password is not correct.";
 
 /// A session just started: its token goes into the cookie and nowhere else.
@@ -34,7 +32,8 @@ pub struct NewSession {
 
 impl Accounts {
     /// Signs a person in by e-mail and password. Failures are throttled per account and per
-    /// client address; a throttled attempt is refused before the password is checked.
+    /// client address; a throttled attempt is refused before the password is checked. An
+    /// error anywhere before the password matched counts as a failure.
     pub async fn sign_in(
         &self,
         email: &str,
@@ -47,7 +46,8 @@ impl Accounts {
         let mut keys = vec![ThrottleKey::Account(email.clone())];
         keys.extend(client.map(ThrottleKey::Address));
         let throttle = &self.inner.throttle;
-        if let Err(wait) = throttle.check(&keys, now) {
+        if let Err(wait) = throttle.admit(&keys, now) {
+            tracing::warn!(client = ?client, "sign-in throttled");
             let minutes = wait.whole_minutes() + 1;
             return Err(AppError::TooManyRequests {
                 message: format!(
@@ -73,12 +73,11 @@ impl Accounts {
         let user = match user {
             Some(user) if verified => user,
             _ => {
-                throttle.record_failure(&keys, now);
                 tracing::info!("sign-in refused");
                 return Err(AppError::invalid("/password", WRONG_CREDENTIALS).into());
             }
         };
-        throttle.clear(&ThrottleKey::Account(email));
+        throttle.succeeded(&keys);
         if let Some(previous) = previous_token {
             sessions::delete_instance_wide(&mut conn, &digest(previous)).await?;
         }
@@ -121,7 +120,7 @@ impl Accounts {
             return Ok(None);
         };
         if now - session.last_seen_at >= millis(TOUCH_EVERY) {
-            sessions::touch(&mut conn, &id, now).await?;
+            sessions::touch_instance_wide(&mut conn, &id, now).await?;
         }
         let caller = Caller::session(session.tenant_id, session.user_id.clone(), role);
         let user = SignedInUser {
@@ -163,10 +162,6 @@ impl Accounts {
             .build()
             .to_string()
     }
-}
-
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.whole_milliseconds()).unwrap_or(i64::MAX)
 }
 
 fn cookie_duration(duration: Duration) -> cookie::time::Duration {

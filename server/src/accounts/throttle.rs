@@ -40,7 +40,14 @@ impl ThrottleKey {
 #[derive(Debug, Clone, Copy)]
 struct Window {
     started: OffsetDateTime,
+    /// Sign-ins that failed or are still being checked.
     failures: u32,
+}
+
+impl Window {
+    fn is_over(&self, now: OffsetDateTime) -> bool {
+        self.started + WINDOW <= now
+    }
 }
 
 /// The failure counts of one Herald process.
@@ -50,32 +57,32 @@ pub struct SignInThrottle {
 }
 
 impl SignInThrottle {
-    /// `Err(wait)` when any of `keys` used up its failures; `wait` is how long until it may try.
-    pub fn check(&self, keys: &[ThrottleKey], now: OffsetDateTime) -> Result<(), Duration> {
-        let windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+    /// Admits one sign-in attempt and counts it as a failure until [`Self::succeeded`] says
+    /// otherwise: counting before the password is checked means parallel guesses cannot slip
+    /// past the limit while the slow hash runs. `Err(wait)` when any of `keys` used up its
+    /// failures; `wait` is how long until it may try.
+    pub fn admit(&self, keys: &[ThrottleKey], now: OffsetDateTime) -> Result<(), Duration> {
+        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
         let wait = keys
             .iter()
             .filter_map(|key| {
                 let window = windows.get(key)?;
-                let ends = window.started + WINDOW;
-                (window.failures >= key.limit() && ends > now).then_some(ends - now)
+                (window.failures >= key.limit() && !window.is_over(now))
+                    .then(|| window.started + WINDOW - now)
             })
             .max();
-        wait.map_or(Ok(()), Err)
-    }
-
-    /// Counts one failed sign-in against every key.
-    pub fn record_failure(&self, keys: &[ThrottleKey], now: OffsetDateTime) {
-        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(wait) = wait {
+            return Err(wait);
+        }
         if windows.len() > PRUNE_ABOVE {
-            windows.retain(|_, window| window.started + WINDOW > now);
+            windows.retain(|_, window| !window.is_over(now));
         }
         for key in keys {
             let window = windows.entry(key.clone()).or_insert(Window {
                 started: now,
                 failures: 0,
             });
-            if window.started + WINDOW <= now {
+            if window.is_over(now) {
                 *window = Window {
                     started: now,
                     failures: 0,
@@ -83,14 +90,25 @@ impl SignInThrottle {
             }
             window.failures += 1;
         }
+        Ok(())
     }
 
-    /// Forgets an account's failures after it signs in.
-    pub fn clear(&self, key: &ThrottleKey) {
-        self.windows
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(key);
+    /// Takes back an admitted attempt that succeeded: the account's failures are forgotten,
+    /// the address keeps its earlier ones.
+    pub fn succeeded(&self, keys: &[ThrottleKey]) {
+        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        for key in keys {
+            match key {
+                ThrottleKey::Account(_) => {
+                    windows.remove(key);
+                }
+                ThrottleKey::Address(_) => {
+                    if let Some(window) = windows.get_mut(key) {
+                        window.failures = window.failures.saturating_sub(1);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -106,13 +124,37 @@ mod tests {
         let throttle = SignInThrottle::default();
         let keys = [ThrottleKey::Account("ada@example.com".into())];
         for _ in 0..ACCOUNT_LIMIT {
-            assert_eq!(throttle.check(&keys, START), Ok(()));
-            throttle.record_failure(&keys, START);
+            assert_eq!(throttle.admit(&keys, START), Ok(()));
         }
-        assert_eq!(throttle.check(&keys, START), Err(WINDOW));
+        assert_eq!(throttle.admit(&keys, START), Err(WINDOW));
         let later = START + Duration::minutes(10);
-        assert_eq!(throttle.check(&keys, later), Err(Duration::minutes(5)));
-        assert_eq!(throttle.check(&keys, START + WINDOW), Ok(()));
+        assert_eq!(throttle.admit(&keys, later), Err(Duration::minutes(5)));
+        assert_eq!(throttle.admit(&keys, START + WINDOW), Ok(()));
+    }
+
+    #[test]
+    fn a_success_forgets_the_account_but_not_the_address_failures() {
+        let throttle = SignInThrottle::default();
+        let account = ThrottleKey::Account("ada@example.com".into());
+        let address = ThrottleKey::Address("192.0.2.7".parse().expect("ip"));
+        let keys = [account.clone(), address.clone()];
+        for _ in 0..ACCOUNT_LIMIT - 1 {
+            throttle.admit(&keys, START).expect("admitted");
+        }
+        throttle.admit(&keys, START).expect("admitted");
+        throttle.succeeded(&keys);
+        for _ in 0..ACCOUNT_LIMIT {
+            throttle
+                .admit(std::slice::from_ref(&account), START)
+                .expect("admitted");
+        }
+        assert!(throttle.admit(&[account], START).is_err());
+        for _ in ACCOUNT_LIMIT - 1..ADDRESS_LIMIT {
+            throttle
+                .admit(std::slice::from_ref(&address), START)
+                .expect("admitted");
+        }
+        assert!(throttle.admit(&[address], START).is_err());
     }
 
     #[test]
@@ -121,12 +163,12 @@ mod tests {
         let address = ThrottleKey::Address("192.0.2.7".parse().expect("ip"));
         for n in 0..ADDRESS_LIMIT {
             let account = ThrottleKey::Account(format!("user{n}@example.com"));
-            throttle.record_failure(&[account, address.clone()], START);
+            throttle
+                .admit(&[account, address.clone()], START)
+                .expect("admitted");
         }
-        assert!(throttle.check(&[address], START).is_err());
+        assert!(throttle.admit(&[address], START).is_err());
         let fresh = ThrottleKey::Account("user0@example.com".into());
-        assert_eq!(throttle.check(std::slice::from_ref(&fresh), START), Ok(()));
-        throttle.clear(&fresh);
-        assert_eq!(throttle.check(&[fresh], START), Ok(()));
+        assert_eq!(throttle.admit(&[fresh], START), Ok(()));
     }
 }

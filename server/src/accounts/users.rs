@@ -6,9 +6,9 @@ use app::{
     validation::accounts as rules,
 };
 
-use super::{links::email_taken, new_id, require_tenant_admin, Accounts};
+use super::{new_id, require_tenant_admin, Accounts};
 use crate::{
-    db::{api_keys, links, sessions, users, TenantId},
+    db::{api_keys, links, serialize_on, sessions, users, TenantId},
     error::{is_unique_violation, Error, Result},
     timestamps::rfc3339,
 };
@@ -42,8 +42,16 @@ fn external_id_taken() -> Error {
     .into()
 }
 
+fn email_taken() -> Error {
+    AppError::invalid(
+        "/email",
+        "An account with this e-mail address already exists.",
+    )
+    .into()
+}
+
 /// Maps a unique-constraint failure of a user write to the field that caused it.
-fn explain_conflict(error: Error, email_write: bool) -> Error {
+pub(super) fn explain_conflict(error: Error, email_write: bool) -> Error {
     match (is_unique_violation(&error), email_write) {
         (false, _) => error,
         (true, true) => {
@@ -126,6 +134,7 @@ impl Accounts {
         let external_id = rules::external_id("/externalId", &form.external_id)?;
         let tenant = TenantId::of(caller);
         let mut tx = self.db().begin().await?;
+        serialize_on(&mut tx, &admins_invariant(&tenant)).await?;
         let user = users::get(&mut tx, &tenant, user_id)
             .await?
             .ok_or(AppError::NotFound)?;
@@ -165,6 +174,7 @@ impl Accounts {
         let tenant = TenantId::of(caller);
         let now = self.now_millis();
         let mut tx = self.db().begin().await?;
+        serialize_on(&mut tx, &admins_invariant(&tenant)).await?;
         let user = users::get(&mut tx, &tenant, user_id)
             .await?
             .ok_or(AppError::NotFound)?;
@@ -225,6 +235,12 @@ impl Accounts {
         tracing::info!(%user_id, tenant_id = %tenant, by = caller.user_id(), link = purpose.as_str(), "link issued");
         Ok(link)
     }
+}
+
+/// The invariant that changes to a tenant's TenantAdmins are serialised on: without it, two
+/// admins demoting each other at once could each see the other still in office.
+fn admins_invariant(tenant: &TenantId) -> String {
+    format!("active-tenant-admin:{tenant}")
 }
 
 /// Refuses a change that would leave the tenant without an active TenantAdmin.

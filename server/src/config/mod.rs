@@ -21,12 +21,14 @@ pub use public_url::PublicUrl;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "herald", version, about, long_about = None)]
 pub struct Settings {
-    /// Address and port the HTTP server listens on.
+    /// Address and port the HTTP server listens on. Listening on all interfaces (`0.0.0.0` or
+    /// `[::]`) needs `--public-url`, since that is not an address a browser can use.
     #[arg(
         long,
         env = "HERALD_LISTEN",
         default_value = "127.0.0.1:3000",
-        value_name = "ADDR"
+        value_name = "ADDR",
+        global = true
     )]
     pub listen: SocketAddr,
 
@@ -187,10 +189,30 @@ pub struct SettingError {
 }
 
 impl Settings {
-    /// Reads flags and environment variables, then resolves the `DATABASE_URL` alias.
-    /// Prints usage and exits on a malformed flag, as command-line tools do.
+    /// Reads flags and environment variables, resolves the `DATABASE_URL` alias and checks the
+    /// settings that depend on each other. Prints usage and exits on a malformed flag, as
+    /// command-line tools do.
     pub fn load() -> Result<Self, SettingError> {
-        Self::parse().with_database_url_alias(std::env::var("DATABASE_URL").ok())
+        Self::parse()
+            .with_database_url_alias(std::env::var("DATABASE_URL").ok())?
+            .checked()
+    }
+
+    /// Refuses a listen address on all interfaces without a public URL: links, the cookie and
+    /// the origin check would name `0.0.0.0`, which no browser can reach or send.
+    pub fn checked(self) -> Result<Self, SettingError> {
+        if self.public_url.is_none() && self.listen.ip().is_unspecified() {
+            return Err(SettingError {
+                setting: "--public-url (HERALD_PUBLIC_URL)",
+                reason: format!(
+                    "required when listening on {}: give the address people open, e.g. \
+                     http://herald.example.com:{}",
+                    self.listen,
+                    self.listen.port()
+                ),
+            });
+        }
+        Ok(self)
     }
 
     /// Uses `alias` (the value of `DATABASE_URL`) when neither `--database-url` nor
@@ -259,6 +281,27 @@ mod tests {
     }
 
     #[test]
+    fn listening_on_all_interfaces_needs_a_public_url() {
+        for listen in ["0.0.0.0:8080", "[::]:8080"] {
+            let error = parse(&["--listen", listen])
+                .expect("valid flags")
+                .checked()
+                .expect_err("no public URL");
+            assert!(error.to_string().contains("--public-url"), "{error}");
+        }
+        let settings = parse(&[
+            "--listen",
+            "0.0.0.0:8080",
+            "--public-url",
+            "http://h.example.com",
+        ])
+        .expect("valid flags")
+        .checked()
+        .expect("public URL given");
+        assert_eq!(settings.public_url().origin(), "http://h.example.com");
+    }
+
+    #[test]
     fn account_settings_parse_durations_networks_and_the_public_url() {
         let settings = parse(&[
             "--public-url",
@@ -299,12 +342,15 @@ mod tests {
             "Ada",
             "--database-url",
             "sqlite://other.db",
+            "--listen",
+            "127.0.0.1:4000",
         ])
         .expect("valid command");
         assert_eq!(
             settings.database_url(),
             "sqlite://other.db".parse().expect("url")
         );
+        assert_eq!(settings.public_url().origin(), "http://127.0.0.1:4000");
         let Some(Command::Admin(AdminCommand::Create(create))) = settings.command else {
             panic!("expected admin create");
         };

@@ -21,7 +21,7 @@ use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
     migrate::Migrator,
     pool::PoolConnection,
-    Any, AnyPool, Executor, Transaction,
+    Any, AnyConnection, AnyPool, Database as _, Executor, Postgres, Transaction,
 };
 
 pub use instance_lock::{lock_path, InstanceLock, InstanceLockError};
@@ -41,6 +41,21 @@ const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = FULL; \
      PRAGMA busy_timeout = 5000; \
      PRAGMA foreign_keys = ON;";
+
+/// Makes the transactions that check and then write the same invariant (a tenant keeps an active
+/// TenantAdmin; a fresh instance gets one first tenant) run one after another, so that two of
+/// them cannot both see the state before the other's write. On PostgreSQL this takes an advisory
+/// lock named `invariant` until the transaction ends; SQLite already runs one writer at a time,
+/// and a transaction whose reads went stale fails at its first write instead of committing.
+pub async fn serialize_on(conn: &mut AnyConnection, invariant: &str) -> Result<(), sqlx::Error> {
+    if conn.backend_name() == Postgres::NAME {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind(invariant)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
 
 /// Which database engine is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,6 @@ use crate::error::Result;
 /// A session with the user it belongs to, as read on every console request.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionWithUser {
-    pub id: String,
     pub tenant_id: String,
     pub user_id: String,
     pub created_at: i64,
@@ -45,7 +44,7 @@ pub async fn find_with_user_instance_wide(
     id: &str,
 ) -> Result<Option<SessionWithUser>> {
     Ok(sqlx::query_as(
-        "SELECT s.id, s.tenant_id, s.user_id, s.created_at, s.last_seen_at, \
+        "SELECT s.tenant_id, s.user_id, s.created_at, s.last_seen_at, \
                 u.email, u.display_name, u.role, u.status \
          FROM sessions s JOIN users u ON u.id = s.user_id AND u.tenant_id = s.tenant_id \
          WHERE s.id = $1",
@@ -55,7 +54,8 @@ pub async fn find_with_user_instance_wide(
     .await?)
 }
 
-pub async fn touch(conn: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
+/// Records that a presented session was just used.
+pub async fn touch_instance_wide(conn: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
     sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
         .bind(id)
         .bind(now)

@@ -17,7 +17,7 @@ impl TenantId {
     }
 
     /// A tenant id read from the database (a tenant row, or a row of that tenant).
-    pub fn from_stored(id: String) -> Self {
+    pub(crate) fn from_stored(id: String) -> Self {
         Self(id)
     }
 

@@ -7,7 +7,7 @@ use super::TenantId;
 use crate::error::{Error, Result};
 
 const COLUMNS: &str = "id, tenant_id, email, display_name, external_id, role, status, \
-                       password_hash, created_at, updated_at";
+                       password_hash, created_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
@@ -20,7 +20,6 @@ pub struct UserRow {
     status: String,
     pub password_hash: Option<String>,
     pub created_at: i64,
-    pub updated_at: i64,
 }
 
 impl UserRow {
@@ -106,18 +105,14 @@ pub async fn get(conn: &mut AnyConnection, tenant: &TenantId, id: &str) -> Resul
     .await?)
 }
 
-pub async fn get_by_email(
-    conn: &mut AnyConnection,
-    tenant: &TenantId,
-    email: &str,
-) -> Result<Option<UserRow>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND email = $2"
-    ))
-    .bind(tenant.as_str())
-    .bind(email)
-    .fetch_optional(&mut *conn)
-    .await?)
+/// Whether the tenant has any user (a setup link is for a tenant without one).
+pub async fn any_in_tenant(conn: &mut AnyConnection, tenant: &TenantId) -> Result<bool> {
+    let found: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM users WHERE tenant_id = $1 LIMIT 1")
+            .bind(tenant.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(found.is_some())
 }
 
 /// The tenant's users, by e-mail.

@@ -1,4 +1,5 @@
-//! `GET /api/v1/users/me`: who the API key acts for.
+//! `GET /api/v1/users/me`: who the API key acts for. Any valid key may ask, whatever its
+//! scopes: the answer is only its own owner, which the key holder can act as anyway.
 
 use app::accounts::UserStatus;
 use axum::{extract::State, Json};

@@ -69,7 +69,38 @@ async fn only_tenant_admins_manage_users_and_keys(engine: Engine) {
                 "{role} {page}"
             );
         }
+        // What every role may do: open the console, see itself, use a key, sign out.
         assert_eq!(app.page("/webhooks", Some(&session)).await.status(), 200);
+        let me = json_ok(
+            app.server_fn("current_user", Some(&session), ServerFnBody::empty())
+                .await,
+        )
+        .await;
+        assert_eq!(me["role"], role);
+        let own_id = me["id"].as_str().expect("id").to_owned();
+        let key = json_ok(
+            app.server_fn(
+                "create_api_key",
+                Some(&admin),
+                ServerFnBody::Json(
+                    json!({"owner_id": own_id, "name": role, "scopes": ["webhooks"]}),
+                ),
+            )
+            .await,
+        )
+        .await;
+        let key = key["key"].as_str().expect("key");
+        let whoami = json_ok(app.api_get("/api/v1/users/me", Some(key)).await).await;
+        assert_eq!(whoami["id"], own_id.as_str(), "{role}: {whoami}");
+        let signed_out = app
+            .server_fn("sign_out", Some(&session), ServerFnBody::empty())
+            .await;
+        assert!(signed_out.status().is_redirection() || signed_out.status().is_success());
+        assert_eq!(
+            app.page("/webhooks", Some(&session)).await.status(),
+            303,
+            "{role}: the session ended"
+        );
     }
     for page in ["/admin/users", "/admin/api-keys"] {
         assert_eq!(

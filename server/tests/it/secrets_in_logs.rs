@@ -88,13 +88,21 @@ async fn full_flow_logs_no_secret(engine: Engine) {
     let wrong = "not the password at all";
     assert!(app.sign_in_fails("ada@example.com", wrong).await);
     secrets.push(wrong.to_owned());
+    // Guesses at another account until it is throttled: neither the guesses nor the throttled
+    // attempt's password reach the logs.
+    for n in 0..6 {
+        let guess = format!("guessed passphrase {n}");
+        assert!(app.sign_in_fails("mallory@example.com", &guess).await);
+        secrets.push(guess);
+    }
     let admin = app.sign_in("ada@example.com", PASSWORD).await;
     secrets.push(admin.clone());
 
-    let (bob_session, bob_id) = app
-        .add_user(&admin, "bob@example.com", "use-webhooks")
+    let bob = app
+        .add_user_with_invite(&admin, "bob@example.com", "use-webhooks")
         .await;
-    secrets.push(bob_session);
+    let bob_id = bob.id;
+    secrets.extend([bob.session, bob.invite_token]);
     let reset = json_ok(
         app.server_fn(
             "password_reset_link",
@@ -178,6 +186,10 @@ async fn full_flow_logs_no_secret(engine: Engine) {
 
     let text = logs.text();
     assert!(text.contains("signed in"), "the capture works: {text}");
+    assert!(
+        text.contains("sign-in throttled"),
+        "the throttled attempt was logged: {text}"
+    );
     for secret in &secrets {
         assert!(
             !text.contains(secret.as_str()),

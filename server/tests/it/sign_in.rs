@@ -4,19 +4,25 @@ use std::net::SocketAddr;
 
 use app::error::AppError;
 use axum::{body::Body, extract::ConnectInfo, http::Request};
+use server::accounts::AccountSettings;
 use time::Duration;
 
 use crate::on_both_databases;
 use crate::support::{
-    app_error, json_ok, link_token, session_cookie, Engine, ServerFnBody, TestApp, PASSWORD,
+    account_settings, app_error, json_ok, link_token, session_cookie, Engine, ServerFnBody,
+    TestApp, PASSWORD,
 };
 
 on_both_databases!(
     the_setup_link_creates_the_first_admin_once,
     a_setup_link_expires_after_an_hour,
+    an_operator_created_admin_withdraws_the_setup_link,
     sign_in_accepts_the_right_password_only,
     failed_sign_ins_are_throttled_per_account,
     failed_sign_ins_are_throttled_per_client_address,
+    behind_a_trusted_proxy_the_forwarded_address_is_throttled,
+    parallel_guesses_cannot_pass_the_throttle,
+    the_session_cookie_is_secure_on_an_https_public_url,
     sessions_end_after_12_idle_hours,
     sessions_end_7_days_after_sign_in,
     sign_out_ends_the_session,
@@ -108,6 +114,33 @@ async fn a_setup_link_expires_after_an_hour(engine: Engine) {
             .is_some_and(|m| m.contains("expired")),
         "{error:?}"
     );
+}
+
+async fn an_operator_created_admin_withdraws_the_setup_link(engine: Engine) {
+    let app = TestApp::start(engine).await;
+    let link = app
+        .state
+        .accounts
+        .bootstrap()
+        .await
+        .expect("bootstrap")
+        .expect("link");
+    // What `herald admin create` runs while the printed link is still unused.
+    let tenant = app
+        .state
+        .accounts
+        .operator_tenant(None)
+        .await
+        .expect("one tenant");
+    app.state
+        .accounts
+        .create_admin(&tenant, "ops@example.com", "Ops", PASSWORD)
+        .await
+        .expect("create admin");
+    let error =
+        app_error(complete_setup(&app, &link_token(&link.url), "eve@example.com").await).await;
+    assert!(error.message_for("/token").is_some(), "{error:?}");
+    assert!(app.sign_in_fails("eve@example.com", PASSWORD).await);
 }
 
 async fn sign_in_accepts_the_right_password_only(engine: Engine) {
@@ -211,6 +244,166 @@ async fn failed_sign_ins_are_throttled_per_client_address(engine: Engine) {
     );
     // Another address is not affected.
     app.sign_in("ada@example.com", PASSWORD).await;
+}
+
+/// A sign-in request as if it came over a connection from `peer`, with `X-Forwarded-For`.
+fn sign_in_via(peer: &str, forwarded_for: &str, email: &str, password: &str) -> Request<Body> {
+    let mut request = Request::post("/api/sign_in")
+        .header("origin", crate::support::PUBLIC_URL)
+        .header("x-forwarded-for", forwarded_for)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([("email", email), ("password", password)])
+                .finish(),
+        ))
+        .expect("request");
+    request
+        .extensions_mut()
+        .insert(ConnectInfo(peer.parse::<SocketAddr>().expect("addr")));
+    request
+}
+
+async fn behind_a_trusted_proxy_the_forwarded_address_is_throttled(engine: Engine) {
+    let settings = AccountSettings {
+        trusted_proxies: vec!["10.0.0.0/8".parse().expect("network")],
+        ..account_settings()
+    };
+    let app = TestApp::start_with(engine, settings).await;
+    app.first_admin("ada@example.com").await;
+    const PROXY: &str = "10.1.2.3:50000";
+    for n in 0..20 {
+        let guess = sign_in_via(
+            PROXY,
+            "198.51.100.7",
+            &format!("g{n}@example.com"),
+            "wrong!!",
+        );
+        assert!(!app.send(guess).await.status().is_success());
+    }
+    let refused = app_error(
+        app.send(sign_in_via(
+            PROXY,
+            "198.51.100.7",
+            "ada@example.com",
+            PASSWORD,
+        ))
+        .await,
+    )
+    .await;
+    assert!(
+        matches!(refused, AppError::TooManyRequests { .. }),
+        "the forwarded address is throttled: {refused:?}"
+    );
+    let other_client = app
+        .send(sign_in_via(
+            PROXY,
+            "198.51.100.8",
+            "ada@example.com",
+            PASSWORD,
+        ))
+        .await;
+    assert!(
+        session_cookie(&other_client).is_some(),
+        "another client behind the same proxy signs in"
+    );
+
+    // An untrusted peer cannot dodge its own limit by writing X-Forwarded-For.
+    const UNTRUSTED: &str = "203.0.113.5:40000";
+    for n in 0..20 {
+        let forged = format!("192.0.2.{n}");
+        let guess = sign_in_via(UNTRUSTED, &forged, &format!("h{n}@example.com"), "wrong!!");
+        assert!(!app.send(guess).await.status().is_success());
+    }
+    let refused = app_error(
+        app.send(sign_in_via(
+            UNTRUSTED,
+            "192.0.2.99",
+            "ada@example.com",
+            PASSWORD,
+        ))
+        .await,
+    )
+    .await;
+    assert!(
+        matches!(refused, AppError::TooManyRequests { .. }),
+        "{refused:?}"
+    );
+}
+
+async fn parallel_guesses_cannot_pass_the_throttle(engine: Engine) {
+    let app = std::sync::Arc::new(TestApp::start(engine).await);
+    app.first_admin("ada@example.com").await;
+    let guesses = (0..12).map(|n| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let response = app
+                .server_fn(
+                    "sign_in",
+                    None,
+                    ServerFnBody::form(&[
+                        ("email", "ada@example.com"),
+                        ("password", &format!("wrong guess number {n}")),
+                    ]),
+                )
+                .await;
+            app_error(response).await
+        })
+    });
+    let mut throttled = 0;
+    for guess in guesses {
+        if matches!(
+            guess.await.expect("guess ran"),
+            AppError::TooManyRequests { .. }
+        ) {
+            throttled += 1;
+        }
+    }
+    assert_eq!(
+        throttled, 7,
+        "only 5 of 12 simultaneous guesses reach the password check"
+    );
+}
+
+async fn the_session_cookie_is_secure_on_an_https_public_url(engine: Engine) {
+    let settings = AccountSettings {
+        public_url: "https://herald.example.com".parse().expect("public URL"),
+        ..account_settings()
+    };
+    let app = TestApp::start_with(engine, settings).await;
+    app.first_admin("ada@example.com").await;
+    let response = app
+        .server_fn(
+            "sign_in",
+            None,
+            ServerFnBody::form(&[("email", "ada@example.com"), ("password", PASSWORD)]),
+        )
+        .await;
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|value| value.to_str().ok())
+        .expect("a session cookie")
+        .to_owned();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    // On the plain-HTTP test URL the cookie cannot be Secure, or browsers would drop it.
+    let plain = TestApp::start(engine).await;
+    plain.first_admin("ada@example.com").await;
+    let response = plain
+        .server_fn(
+            "sign_in",
+            None,
+            ServerFnBody::form(&[("email", "ada@example.com"), ("password", PASSWORD)]),
+        )
+        .await;
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|value| value.to_str().ok())
+        .expect("a session cookie");
+    assert!(!cookie.contains("Secure"), "{cookie}");
 }
 
 async fn sessions_end_after_12_idle_hours(engine: Engine) {

@@ -130,6 +130,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn start(engine: Engine) -> Self {
+        Self::start_with(engine, account_settings()).await
+    }
+
+    /// An app with other account settings (public URL, trusted proxies, session limits).
+    pub async fn start_with(engine: Engine, settings: AccountSettings) -> Self {
         let database = TestDatabase::create(engine).await;
         let db = Database::open(&database.url)
             .await
@@ -139,7 +144,7 @@ impl TestApp {
             site::leptos_options(std::path::Path::new("target/site")),
             db,
             clock.clone(),
-            account_settings(),
+            settings,
         );
         Self {
             router: router(state.clone()),
@@ -194,7 +199,7 @@ impl TestApp {
         body: ServerFnBody,
     ) -> Response {
         let mut request = Request::post(format!("/api/{name}"))
-            .header("origin", PUBLIC_URL)
+            .header("origin", self.state.accounts.settings().public_url.origin())
             .header("sec-fetch-site", "same-origin");
         if let Some(token) = session {
             request = request.header("cookie", format!("herald_session={token}"));
@@ -266,6 +271,12 @@ impl TestApp {
     /// Invites a user with `role` as the signed-in admin, accepts the invite, and returns the
     /// user's session token and id.
     pub async fn add_user(&self, admin: &str, email: &str, role: &str) -> (String, String) {
+        let added = self.add_user_with_invite(admin, email, role).await;
+        (added.session, added.id)
+    }
+
+    /// [`Self::add_user`], also returning the invite token that was used.
+    pub async fn add_user_with_invite(&self, admin: &str, email: &str, role: &str) -> AddedUser {
         let response = self
             .server_fn(
                 "invite_user",
@@ -302,8 +313,19 @@ impl TestApp {
             .find(|user| user["email"] == email)
             .map(|user| user["id"].as_str().expect("id").to_owned())
             .expect("invited user listed");
-        (session, id)
+        AddedUser {
+            session,
+            id,
+            invite_token: token,
+        }
     }
+}
+
+/// A user added through an invite.
+pub struct AddedUser {
+    pub session: String,
+    pub id: String,
+    pub invite_token: String,
 }
 
 /// A server function's arguments.

@@ -13,6 +13,7 @@ on_both_databases!(
     a_reset_link_works_once_and_ends_other_sessions,
     deactivation_revokes_sessions_keys_and_links,
     the_tenant_keeps_an_active_admin,
+    two_admins_demoting_each_other_at_once_leave_one,
     external_ids_are_unique_in_a_tenant,
 );
 
@@ -285,6 +286,54 @@ async fn the_tenant_keeps_an_active_admin(engine: Engine) {
     )
     .await;
     assert_eq!(me["role"], "tenant-admin");
+}
+
+async fn two_admins_demoting_each_other_at_once_leave_one(engine: Engine) {
+    let app = std::sync::Arc::new(TestApp::start(engine).await);
+    let ada = app.first_admin("ada@example.com").await;
+    let (bob, bob_id) = app.add_user(&ada, "bob@example.com", "tenant-admin").await;
+    let me = json_ok(
+        app.server_fn("current_user", Some(&ada), ServerFnBody::empty())
+            .await,
+    )
+    .await;
+    let ada_id = me["id"].as_str().expect("id").to_owned();
+    let demote = |session: String, target: String| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            app.server_fn(
+                "update_user",
+                Some(&session),
+                ServerFnBody::Json(json!({
+                    "user_id": target, "display_name": "Demoted", "role": "use-webhooks",
+                    "external_id": ""
+                })),
+            )
+            .await
+            .status()
+        })
+    };
+    let (first, second) = (demote(ada.clone(), bob_id), demote(bob.clone(), ada_id));
+    let statuses = [first.await.expect("ran"), second.await.expect("ran")];
+    assert_eq!(
+        statuses.iter().filter(|status| status.is_success()).count(),
+        1,
+        "exactly one demotion wins: {statuses:?}"
+    );
+    // Whoever was not demoted is still an active TenantAdmin and can list the users.
+    let survivor = if statuses[0].is_success() { ada } else { bob };
+    let users = json_ok(
+        app.server_fn("list_users", Some(&survivor), ServerFnBody::empty())
+            .await,
+    )
+    .await;
+    let admins = users
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|user| user["role"] == "tenant-admin" && user["status"] == "active")
+        .count();
+    assert_eq!(admins, 1, "{users}");
 }
 
 async fn external_ids_are_unique_in_a_tenant(engine: Engine) {
