@@ -23,6 +23,12 @@ pub enum AppError {
     /// The request conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
+    /// The request body is larger than allowed.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The request body is not in a format the endpoint takes.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// Too many attempts; try again after `retry_after_secs`.
     #[error("{message}")]
     TooManyRequests {
@@ -57,6 +63,8 @@ impl AppError {
             AppError::Forbidden(_) => 403,
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
+            AppError::PayloadTooLarge(_) => 413,
+            AppError::UnsupportedMediaType(_) => 415,
             AppError::TooManyRequests { .. } => 429,
             AppError::Unavailable => 503,
             AppError::Internal { .. } | AppError::Transport(_) => 500,

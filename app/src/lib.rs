@@ -13,6 +13,7 @@ pub mod error;
 pub mod event_types;
 pub mod pages;
 pub mod validation;
+pub mod webhooks;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

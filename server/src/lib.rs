@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod console;
+pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod health;
@@ -16,6 +17,7 @@ pub mod site;
 pub mod state;
 pub mod telemetry;
 pub mod timestamps;
+pub mod webhooks;
 
 use std::sync::Arc;
 

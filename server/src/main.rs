@@ -23,6 +23,8 @@ enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    MasterKey(#[from] server::crypto::KeyError),
     #[error("cannot prepare the first tenant: {0}")]
     Bootstrap(app::error::AppError),
     #[error("cannot listen for SIGTERM and SIGINT: {0}")]
@@ -64,12 +66,14 @@ async fn run(settings: Settings) -> Result<(), StartError> {
     let database_url = settings.database_url();
     let db = Database::open(&database_url).await?;
     tracing::info!(database = %database_url, "database ready");
+    let keyring = settings.keyring()?;
 
     let state = AppState::new(
         site::leptos_options(&settings.site_root),
         db.clone(),
         Arc::new(SystemClock),
-        settings.account_settings(),
+        keyring,
+        settings.service_settings(),
     );
     if let Some(link) = state
         .accounts

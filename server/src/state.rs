@@ -1,13 +1,26 @@
 //! What every request handler and server function can reach.
 
+use std::sync::Arc;
+
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::{
     accounts::{AccountSettings, Accounts},
     clock::SharedClock,
+    crypto::Keyring,
     db::Database,
+    rest::rate_limit::{RateLimiter, RateLimits},
+    webhooks::{WebhookSettings, Webhooks},
 };
+
+/// The settings the services are built with.
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    pub accounts: AccountSettings,
+    pub webhooks: WebhookSettings,
+    pub rate_limits: RateLimits,
+}
 
 /// The application state given to the router; Leptos provides it to server functions too.
 #[derive(Clone, FromRef)]
@@ -16,22 +29,33 @@ pub struct AppState {
     pub db: Database,
     pub clock: SharedClock,
     pub accounts: Accounts,
+    pub webhooks: Webhooks,
+    pub rate_limiter: Arc<RateLimiter>,
 }
 
 impl AppState {
-    /// The services on one database and clock.
+    /// The services on one database, clock and keyring.
     pub fn new(
         leptos_options: LeptosOptions,
         db: Database,
         clock: SharedClock,
-        account_settings: AccountSettings,
+        keyring: Keyring,
+        settings: ServiceSettings,
     ) -> Self {
-        let accounts = Accounts::new(db.clone(), clock.clone(), account_settings);
+        let accounts = Accounts::new(db.clone(), clock.clone(), settings.accounts);
+        let webhooks = Webhooks::new(
+            db.clone(),
+            clock.clone(),
+            Arc::new(keyring),
+            settings.webhooks,
+        );
         Self {
             leptos_options,
             db,
             clock,
             accounts,
+            webhooks,
+            rate_limiter: Arc::new(RateLimiter::new(settings.rate_limits)),
         }
     }
 }

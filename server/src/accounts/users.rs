@@ -4,11 +4,12 @@ use app::{
     accounts::{Caller, LinkPurpose, OneTimeLink, Role, UserStatus, UserSummary},
     error::AppError,
     validation::accounts as rules,
+    webhooks::DisabledReasonCode,
 };
 
 use super::{new_id, require_tenant_admin, Accounts};
 use crate::{
-    db::{api_keys, links, serialize_on, sessions, users, TenantId},
+    db::{api_keys, links, serialize_on, sessions, users, webhooks, TenantId},
     error::{is_unique_violation, Error, Result},
     timestamps::rfc3339,
 };
@@ -162,8 +163,9 @@ impl Accounts {
         summary(&updated)
     }
 
-    /// Deactivates a user — ending their sessions, revoking their API keys and withdrawing
-    /// their links — or activates them again (their old keys stay revoked).
+    /// Deactivates a user — ending their sessions, revoking their API keys, withdrawing their
+    /// links and disabling their user-level webhooks — or activates them again (their old keys
+    /// stay revoked, their webhooks stay disabled until someone enables them).
     pub async fn set_user_active(
         &self,
         caller: &Caller,
@@ -194,6 +196,15 @@ impl Accounts {
             users::set_status(&mut tx, &tenant, user_id, UserStatus::Deactivated, now).await?;
             sessions::delete_for_user(&mut tx, &tenant, user_id).await?;
             api_keys::revoke_for_user(&mut tx, &tenant, user_id, now).await?;
+            webhooks::disable_user_level_of_owner(
+                &mut tx,
+                &tenant,
+                user_id,
+                "The owner was deactivated.",
+                DisabledReasonCode::OwnerDeactivated.as_str(),
+                now,
+            )
+            .await?;
             for purpose in [LinkPurpose::Invite, LinkPurpose::PasswordReset] {
                 links::withdraw_for_user(&mut tx, &tenant, user_id, purpose).await?;
             }

@@ -75,6 +75,44 @@ pub struct Settings {
     )]
     pub session_lifetime: time::Duration,
 
+    /// Master key(s) sealing webhook secrets and encrypted headers at rest: base64 of 32 random
+    /// bytes (`openssl rand -base64 32`); to rotate, list the new key first, then the old ones,
+    /// comma-separated. [default: the key file]
+    #[arg(
+        long,
+        env = "HERALD_MASTER_KEY",
+        value_name = "BASE64",
+        hide_env_values = true
+    )]
+    master_key: Option<String>,
+
+    /// File holding the master key(s), as `--master-key` takes them. On SQLite it defaults to
+    /// the database file's name plus `.key`, created (mode 0600) on first start. PostgreSQL
+    /// needs the key given, the same on every node.
+    #[arg(
+        long,
+        env = "HERALD_MASTER_KEY_FILE",
+        value_name = "PATH",
+        global = true
+    )]
+    master_key_file: Option<PathBuf>,
+
+    /// Most webhooks one tenant may have.
+    #[arg(long, env = "HERALD_WEBHOOKS_PER_TENANT", default_value_t = 100, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    pub webhooks_per_tenant: i64,
+
+    /// Most webhooks one user may own.
+    #[arg(long, env = "HERALD_WEBHOOKS_PER_OWNER", default_value_t = 150, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    pub webhooks_per_owner: i64,
+
+    /// REST API reads (GET) each tenant may make per minute; more answer 429.
+    #[arg(long, env = "HERALD_API_READS_PER_MINUTE", default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub api_reads_per_minute: u32,
+
+    /// REST API writes (POST, PUT, PATCH, DELETE) each tenant may make per minute.
+    #[arg(long, env = "HERALD_API_WRITES_PER_MINUTE", default_value_t = 100, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub api_writes_per_minute: u32,
+
     /// Folder holding the compiled console (WASM, JS, CSS, public files).
     #[arg(
         long,
@@ -242,6 +280,49 @@ impl Settings {
         self.public_url
             .clone()
             .unwrap_or_else(|| PublicUrl::for_listen_address(self.listen))
+    }
+
+    /// The master keys: given, read from the key file, or (SQLite only) created beside the
+    /// database on first start.
+    pub fn keyring(&self) -> Result<crate::crypto::Keyring, crate::crypto::KeyError> {
+        use crate::crypto::{KeyError, Keyring};
+        if let Some(keys) = &self.master_key {
+            return Keyring::parse(keys);
+        }
+        if let Some(path) = &self.master_key_file {
+            return match self.database_url() {
+                DatabaseUrl::Sqlite { .. } => Keyring::read_or_create(path),
+                DatabaseUrl::Postgres { .. } => Keyring::read(path),
+            };
+        }
+        match self.database_url() {
+            DatabaseUrl::Sqlite { path } => {
+                let mut key_file = path.into_os_string();
+                key_file.push(".key");
+                Keyring::read_or_create(std::path::Path::new(&key_file))
+            }
+            DatabaseUrl::Postgres { .. } => Err(KeyError::Missing),
+        }
+    }
+
+    /// Everything the services are built with.
+    pub fn service_settings(&self) -> crate::state::ServiceSettings {
+        crate::state::ServiceSettings {
+            accounts: self.account_settings(),
+            webhooks: self.webhook_settings(),
+            rate_limits: crate::rest::rate_limit::RateLimits {
+                reads_per_minute: self.api_reads_per_minute,
+                writes_per_minute: self.api_writes_per_minute,
+            },
+        }
+    }
+
+    /// What the webhooks service needs to know.
+    pub fn webhook_settings(&self) -> crate::webhooks::WebhookSettings {
+        crate::webhooks::WebhookSettings {
+            per_tenant: self.webhooks_per_tenant,
+            per_owner: self.webhooks_per_owner,
+        }
     }
 
     /// What the accounts service needs to know.

@@ -7,6 +7,7 @@
 //! same table shapes.
 
 pub mod api_keys;
+pub mod event_types;
 mod instance_lock;
 pub mod links;
 pub mod sessions;
@@ -14,6 +15,7 @@ mod tenant_id;
 pub mod tenants;
 mod url;
 pub mod users;
+pub mod webhooks;
 
 use std::{sync::Arc, time::Duration};
 

@@ -1,21 +1,25 @@
 //! `GET …/webhooks/event-types`: the caller's tenant catalogue.
 
-use app::{
-    accounts::Scope,
-    event_types::{built_in, EventType},
-};
-use axum::Json;
+use app::event_types::EventType;
+use axum::{extract::State, Json};
 use serde::Serialize;
 
-use super::{ApiCaller, ApiError};
-use crate::accounts::require_scope;
+use super::{rate_limit::Access, ApiCaller, ApiError};
+use crate::AppState;
 
 #[derive(Serialize)]
 pub struct EventTypes {
     data: Vec<EventType>,
 }
 
-pub async fn list(ApiCaller(caller): ApiCaller) -> Result<Json<EventTypes>, ApiError> {
-    require_scope(&caller, Scope::Webhooks)?;
-    Ok(Json(EventTypes { data: built_in() }))
+pub async fn list(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<Json<EventTypes>, ApiError> {
+    state
+        .rate_limiter
+        .admit(caller.tenant_id(), Access::Read, state.clock.now())?;
+    Ok(Json(EventTypes {
+        data: state.webhooks.event_types(&caller).await?,
+    }))
 }

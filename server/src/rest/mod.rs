@@ -3,7 +3,10 @@
 mod auth;
 mod error;
 mod event_types;
+mod json_body;
+pub mod rate_limit;
 mod users;
+mod webhooks;
 
 use axum::{
     routing::{any, get},
@@ -17,10 +20,26 @@ pub use error::ApiError;
 
 /// Every REST route. Qlik clients use both `/api/v1/…` and `/api/core/…`; both are served.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/users/me", get(users::me))
-        .route("/api/v1/webhooks/event-types", get(event_types::list))
-        .route("/api/core/webhooks/event-types", get(event_types::list))
+    let mut router = Router::new().route("/api/v1/users/me", get(users::me));
+    for base in ["/api/v1", "/api/core"] {
+        router = router
+            .route(
+                &format!("{base}/webhooks"),
+                get(webhooks::list).post(webhooks::create),
+            )
+            .route(
+                &format!("{base}/webhooks/event-types"),
+                get(event_types::list),
+            )
+            .route(
+                &format!("{base}/webhooks/{{id}}"),
+                get(webhooks::get)
+                    .put(webhooks::replace)
+                    .patch(webhooks::patch)
+                    .delete(webhooks::delete),
+            );
+    }
+    router
         // Unknown API paths answer in the API's error format, not with a console page.
         // (The console's server functions live beside these, under `/api/<function>`.)
         .route("/api/v1/{*rest}", any(error::unknown_route))

@@ -12,3 +12,4 @@ mod isolation;
 mod secrets_in_logs;
 mod sign_in;
 mod users;
+mod webhooks;

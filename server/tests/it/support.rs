@@ -13,8 +13,13 @@ use server::{
     accounts::AccountSettings,
     clock::ManualClock,
     config::PublicUrl,
+    crypto::Keyring,
     db::{Database, DatabaseUrl},
-    router, site, AppState,
+    rest::rate_limit::RateLimits,
+    router, site,
+    state::ServiceSettings,
+    webhooks::WebhookSettings,
+    AppState,
 };
 use sqlx::{Connection, Executor};
 use tempfile::TempDir;
@@ -110,6 +115,9 @@ pub async fn postgres_admin(statement: &str) {
 /// The public URL every test app is configured with; console requests carry it as `Origin`.
 pub const PUBLIC_URL: &str = "http://herald.test:3000";
 
+/// The master key of every test app (32 bytes of 0x2a, base64).
+pub const TEST_MASTER_KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
+
 /// The settings of accounts in tests: the documented defaults, on [`PUBLIC_URL`].
 pub fn account_settings() -> AccountSettings {
     AccountSettings {
@@ -135,6 +143,20 @@ impl TestApp {
 
     /// An app with other account settings (public URL, trusted proxies, session limits).
     pub async fn start_with(engine: Engine, settings: AccountSettings) -> Self {
+        Self::start_with_services(engine, |services| services.accounts = settings).await
+    }
+
+    /// An app whose service settings (quotas, rate limits …) `adjust` changes from the defaults.
+    pub async fn start_with_services(
+        engine: Engine,
+        adjust: impl FnOnce(&mut ServiceSettings),
+    ) -> Self {
+        let mut settings = ServiceSettings {
+            accounts: account_settings(),
+            webhooks: WebhookSettings::default(),
+            rate_limits: RateLimits::default(),
+        };
+        adjust(&mut settings);
         let database = TestDatabase::create(engine).await;
         let db = Database::open(&database.url)
             .await
@@ -144,6 +166,7 @@ impl TestApp {
             site::leptos_options(std::path::Path::new("target/site")),
             db,
             clock.clone(),
+            Keyring::parse(TEST_MASTER_KEY).expect("test master key"),
             settings,
         );
         Self {

@@ -1,0 +1,55 @@
+//! The JSON body of a REST write: the media type checked (415), the size bounded (413), the
+//! JSON parsed (400), before any handler runs.
+
+use app::error::AppError;
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, Request},
+    http::header::CONTENT_TYPE,
+};
+use serde_json::Value;
+
+use super::ApiError;
+
+/// Webhook bodies are small; anything larger is refused unread (SPEC §4.1).
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// A parsed JSON request body.
+pub struct JsonBody(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let media_type = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .map(|value| value.trim().to_ascii_lowercase());
+        if !matches!(
+            media_type.as_deref(),
+            Some("application/json" | "application/json-patch+json")
+        ) {
+            return Err(AppError::UnsupportedMediaType(
+                "Send the body as Content-Type: application/json.".into(),
+            )
+            .into());
+        }
+        let bytes = axum::body::to_bytes(request.into_body(), BODY_LIMIT)
+            .await
+            .map_err(|_| {
+                AppError::PayloadTooLarge(format!(
+                    "The body is larger than {} KiB.",
+                    BODY_LIMIT / 1024
+                ))
+            })?;
+        parse(&bytes).map(JsonBody)
+    }
+}
+
+fn parse(bytes: &Bytes) -> Result<Value, ApiError> {
+    serde_json::from_slice(bytes).map_err(|error| {
+        AppError::invalid("", format!("The body is not valid JSON: {error}")).into()
+    })
+}

@@ -1,0 +1,276 @@
+//! Listing webhooks (SPEC §4.1): filters, a sort with the id as tie-break, and opaque cursors
+//! that page forwards and backwards through the same order.
+
+use app::{accounts::Caller, accounts::Role, error::AppError, webhooks::Webhook};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use serde::{Deserialize, Serialize};
+
+use super::{access, stored, Webhooks};
+use crate::{
+    db::{
+        webhooks::{self, ListQuery, SortColumn, SortValue},
+        TenantId,
+    },
+    error::Result,
+};
+
+pub const DEFAULT_LIMIT: u32 = 20;
+pub const MAX_LIMIT: u32 = 100;
+
+/// The order of a list: a column and a direction (`-createdAt` by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub column: SortColumn,
+    pub descending: bool,
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Self {
+            column: SortColumn::CreatedAt,
+            descending: true,
+        }
+    }
+}
+
+impl Sort {
+    /// `name`, `+url`, `-createdAt` … A leading space counts as `+`: an unencoded `+` in a
+    /// query string arrives as one.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (descending, name) = match text.as_bytes().first() {
+            Some(b'-') => (true, &text[1..]),
+            Some(b'+' | b' ') => (false, &text[1..]),
+            _ => (false, text),
+        };
+        let column = match name {
+            "name" => SortColumn::Name,
+            "url" => SortColumn::Url,
+            "createdAt" => SortColumn::CreatedAt,
+            "updatedAt" => SortColumn::UpdatedAt,
+            _ => return None,
+        };
+        Some(Self { column, descending })
+    }
+
+    pub fn as_text(self) -> String {
+        let name = match self.column {
+            SortColumn::Name => "name",
+            SortColumn::Url => "url",
+            SortColumn::CreatedAt => "createdAt",
+            SortColumn::UpdatedAt => "updatedAt",
+        };
+        format!("{}{name}", if self.descending { "-" } else { "+" })
+    }
+}
+
+/// Where a page starts: after the `next` cursor, or before the `prev` cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageStart {
+    First,
+    After(String),
+    Before(String),
+}
+
+/// The filters of a list (all optional; all given ones must hold).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    pub name: Option<String>,
+    pub url: Option<String>,
+    pub enabled: Option<bool>,
+    pub event_types: Vec<String>,
+    pub level: Option<app::event_types::Level>,
+    pub origins: Vec<app::webhooks::Origin>,
+    pub owner_id: Option<String>,
+    pub created_by_user_id: Option<String>,
+    pub updated_by_user_id: Option<String>,
+}
+
+/// One list request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRequest {
+    pub limit: u32,
+    pub sort: Sort,
+    pub start: PageStart,
+    pub filters: Filters,
+}
+
+impl Default for ListRequest {
+    fn default() -> Self {
+        Self {
+            limit: DEFAULT_LIMIT,
+            sort: Sort::default(),
+            start: PageStart::First,
+            filters: Filters::default(),
+        }
+    }
+}
+
+/// One page, with the cursors of its neighbours.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub data: Vec<Webhook>,
+    pub next: Option<String>,
+    pub prev: Option<String>,
+}
+
+/// What a cursor holds: the sort it belongs to and the row it points at.
+#[derive(Debug, Serialize, Deserialize)]
+struct Cursor {
+    s: String,
+    v: SortValue,
+    id: String,
+}
+
+fn encode_cursor(sort: Sort, row: &webhooks::WebhookRow) -> String {
+    let cursor = Cursor {
+        s: sort.as_text(),
+        v: sort.column.value_of(row),
+        id: row.id.clone(),
+    };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&cursor).unwrap_or_default())
+}
+
+fn decode_cursor(parameter: &str, text: &str, sort: Sort) -> Result<(SortValue, String)> {
+    let invalid = |message: &str| AppError::invalid(format!("/{parameter}"), message);
+    let cursor: Cursor = URL_SAFE_NO_PAD
+        .decode(text)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| invalid("This cursor is not one Herald gave out."))?;
+    if cursor.s != sort.as_text() {
+        return Err(
+            invalid("This cursor belongs to another sort order: start again without it.").into(),
+        );
+    }
+    Ok((cursor.v, cursor.id))
+}
+
+impl Webhooks {
+    /// One page of the webhooks the caller can see.
+    pub async fn list(&self, caller: &Caller, request: &ListRequest) -> Result<Page> {
+        access::require_webhooks_scope(caller)?;
+        let sort = request.sort;
+        let filters = &request.filters;
+        let (after, backwards) = match &request.start {
+            PageStart::First => (None, false),
+            PageStart::After(cursor) => (Some(decode_cursor("next", cursor, sort)?), false),
+            PageStart::Before(cursor) => (Some(decode_cursor("prev", cursor, sort)?), true),
+        };
+        let limit = request.limit.clamp(1, MAX_LIMIT);
+        // A "Use webhooks" caller sees only their own user-level webhooks.
+        let (owner_id, level) = if caller.role() == Role::UseWebhooks {
+            if filters
+                .owner_id
+                .as_deref()
+                .is_some_and(|owner| owner != caller.user_id())
+                || filters.level == Some(app::event_types::Level::Tenant)
+            {
+                return Ok(Page {
+                    data: Vec::new(),
+                    next: None,
+                    prev: None,
+                });
+            }
+            (
+                Some(caller.user_id().to_owned()),
+                Some(app::event_types::Level::User),
+            )
+        } else {
+            (filters.owner_id.clone(), filters.level)
+        };
+        let query = ListQuery {
+            sort: Some(sort.column),
+            descending: sort.descending,
+            after,
+            backwards,
+            limit: i64::from(limit) + 1,
+            name_contains: filters.name.as_deref().map(webhooks::search_key),
+            url_contains: filters.url.as_deref().map(webhooks::search_key),
+            enabled: filters.enabled,
+            event_types: filters.event_types.clone(),
+            level: level.map(|level| level.as_str().to_owned()),
+            origins: filters
+                .origins
+                .iter()
+                .map(|o| o.as_str().to_owned())
+                .collect(),
+            owner_id,
+            created_by_user_id: filters.created_by_user_id.clone(),
+            updated_by_user_id: filters.updated_by_user_id.clone(),
+        };
+        let tenant = TenantId::of(caller);
+        let mut conn = self.db().connection().await?;
+        let mut rows = webhooks::list(&mut conn, &tenant, &query).await?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        if backwards {
+            rows.reverse();
+        }
+        let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
+        let mut types = webhooks::event_types_of(&mut conn, &tenant, &ids).await?;
+        let cursor_at =
+            |row: Option<&webhooks::WebhookRow>| row.map(|row| encode_cursor(sort, row));
+        // `more` says whether rows lie beyond this page in the scan's direction; the other
+        // side has rows whenever the page started at a cursor.
+        let (next, prev) = match &request.start {
+            PageStart::First => (cursor_at(rows.last()).filter(|_| more), None),
+            PageStart::After(_) => (
+                cursor_at(rows.last()).filter(|_| more),
+                cursor_at(rows.first()),
+            ),
+            PageStart::Before(_) => (
+                cursor_at(rows.last()),
+                cursor_at(rows.first()).filter(|_| more),
+            ),
+        };
+        let data = rows
+            .iter()
+            .map(|row| stored::to_webhook(row, types.remove(&row.id).unwrap_or_default()))
+            .collect::<Result<_>>()?;
+        Ok(Page { data, next, prev })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorts_parse_with_an_optional_sign() {
+        assert_eq!(
+            Sort::parse("name"),
+            Some(Sort {
+                column: SortColumn::Name,
+                descending: false
+            })
+        );
+        assert_eq!(
+            Sort::parse("-updatedAt").map(Sort::as_text).as_deref(),
+            Some("-updatedAt")
+        );
+        assert_eq!(Sort::parse("+url").map(|s| s.descending), Some(false));
+        assert_eq!(Sort::parse(" url"), Sort::parse("+url"));
+        assert_eq!(Sort::parse("owner"), None);
+        assert_eq!(Sort::default().as_text(), "-createdAt");
+    }
+
+    #[test]
+    fn cursors_are_tied_to_their_sort() {
+        let sort = Sort::default();
+        let text = URL_SAFE_NO_PAD.encode(
+            serde_json::to_vec(&Cursor {
+                s: sort.as_text(),
+                v: SortValue::Int(5),
+                id: "a".into(),
+            })
+            .expect("json"),
+        );
+        assert_eq!(
+            decode_cursor("next", &text, sort).expect("valid"),
+            (SortValue::Int(5), "a".to_owned())
+        );
+        let other = Sort::parse("name").expect("sort");
+        assert!(decode_cursor("next", &text, other).is_err());
+        assert!(decode_cursor("prev", "garbage!", sort).is_err());
+    }
+}
