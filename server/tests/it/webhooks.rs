@@ -16,6 +16,7 @@ on_both_databases!(
     paging_walks_250_webhooks_both_ways_in_every_sort,
     filters_match_case_insensitively_and_literally,
     permissions_follow_the_role_and_tenants_are_isolated,
+    quotas_and_rate_limits_refuse_with_403_and_429,
 );
 
 const ADMIN: &str = "ada@example.com";
@@ -651,4 +652,77 @@ async fn permissions_follow_the_role_and_tenants_are_isolated(engine: Engine) {
     let (_, tenant_level_still) =
         answer(app.api("GET", &tenant_path, &admin_key, None).await).await;
     assert_eq!(tenant_level_still["enabled"], true);
+}
+
+async fn quotas_and_rate_limits_refuse_with_403_and_429(engine: Engine) {
+    let app = TestApp::start_with_services(engine, |settings| {
+        settings.webhooks.per_tenant = 3;
+        settings.webhooks.per_owner = 2;
+        settings.rate_limits.writes_per_minute = 6;
+    })
+    .await;
+    let (admin, key) = admin_key(&app).await;
+    let (_, other_id) = app
+        .add_user(&admin, "other@example.com", "manage-webhooks")
+        .await;
+    for name in ["one", "two"] {
+        assert_eq!(
+            app.api("POST", "/api/v1/webhooks", &key, Some(webhook(name)))
+                .await
+                .status(),
+            201
+        );
+    }
+    let (status, error) = answer(
+        app.api("POST", "/api/v1/webhooks", &key, Some(webhook("three")))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 403, "the owner's quota: {error}");
+    let mut for_other = webhook("three");
+    for_other["ownerId"] = json!(other_id);
+    assert_eq!(
+        app.api("POST", "/api/v1/webhooks", &key, Some(for_other))
+            .await
+            .status(),
+        201
+    );
+    let mut fourth = webhook("four");
+    fourth["ownerId"] = json!(other_id);
+    let (status, error) = answer(
+        app.api("POST", "/api/v1/webhooks", &key, Some(fourth))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 403, "the tenant's quota: {error}");
+    let (_, list) = answer(app.api("GET", "/api/v1/webhooks", &key, None).await).await;
+    assert_eq!(list["data"].as_array().map(Vec::len), Some(3));
+
+    // Five writes so far; the sixth is the last of this minute's budget.
+    assert_eq!(
+        app.api("POST", "/api/v1/webhooks", &key, Some(webhook("x")))
+            .await
+            .status(),
+        403
+    );
+    let response = app
+        .api("POST", "/api/v1/webhooks", &key, Some(webhook("x")))
+        .await;
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(
+        app.api("GET", "/api/v1/webhooks", &key, None)
+            .await
+            .status(),
+        200,
+        "reads have their own budget"
+    );
+    app.clock.advance(time::Duration::minutes(1));
+    assert_eq!(
+        app.api("POST", "/api/v1/webhooks", &key, Some(webhook("x")))
+            .await
+            .status(),
+        403,
+        "a new minute"
+    );
 }
