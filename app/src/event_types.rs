@@ -24,6 +24,17 @@ pub struct EventType {
     pub category: String,
 }
 
+/// A type a TenantAdmin added to the tenant's catalogue, with the example event `data` that
+/// test deliveries send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomEventType {
+    #[serde(flatten)]
+    pub event_type: EventType,
+    /// JSON text.
+    pub example_data: String,
+}
+
 /// `(category, title, name, user level allowed, description)` of each built-in type.
 const BUILT_IN: [(&str, &str, &str, bool, &str); 9] = [
     (

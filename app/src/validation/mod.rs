@@ -4,6 +4,7 @@
 //! Each check returns the cleaned value or an [`AppError::Invalid`] naming the field.
 
 pub mod accounts;
+pub mod event_type;
 pub mod webhook;
 
 use crate::error::AppError;

@@ -29,7 +29,11 @@ pub fn router() -> Router<AppState> {
             )
             .route(
                 &format!("{base}/webhooks/event-types"),
-                get(event_types::list),
+                get(event_types::list).post(event_types::create),
+            )
+            .route(
+                &format!("{base}/webhooks/event-types/{{name}}"),
+                axum::routing::delete(event_types::delete),
             )
             .route(
                 &format!("{base}/webhooks/{{id}}"),

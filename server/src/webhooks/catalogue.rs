@@ -16,15 +16,7 @@ use crate::{
 pub async fn of_tenant(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Vec<EventType>> {
     let mut catalogue = built_in();
     for row in event_types::list(conn, tenant).await? {
-        let levels = row
-            .levels
-            .split(' ')
-            .map(|level| {
-                Level::parse(level).ok_or_else(|| {
-                    Error::Internal(format!("event type {} has unknown level {level}", row.name))
-                })
-            })
-            .collect::<Result<_>>()?;
+        let levels = parse_levels(&row)?;
         catalogue.push(EventType {
             name: row.name,
             title: row.title,
@@ -34,6 +26,18 @@ pub async fn of_tenant(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Ve
         });
     }
     Ok(catalogue)
+}
+
+/// The levels of a stored custom type.
+pub fn parse_levels(row: &event_types::CustomEventTypeRow) -> Result<Vec<Level>> {
+    row.levels
+        .split(' ')
+        .map(|level| {
+            Level::parse(level).ok_or_else(|| {
+                Error::Internal(format!("event type {} has unknown level {level}", row.name))
+            })
+        })
+        .collect()
 }
 
 impl Webhooks {

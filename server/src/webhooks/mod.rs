@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod catalogue;
+mod custom_types;
 pub mod document;
 pub mod list;
 mod patch;

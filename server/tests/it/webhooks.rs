@@ -17,6 +17,7 @@ on_both_databases!(
     filters_match_case_insensitively_and_literally,
     permissions_follow_the_role_and_tenants_are_isolated,
     quotas_and_rate_limits_refuse_with_403_and_429,
+    tenant_admins_manage_custom_event_types,
 );
 
 const ADMIN: &str = "ada@example.com";
@@ -725,4 +726,82 @@ async fn quotas_and_rate_limits_refuse_with_403_and_429(engine: Engine) {
         403,
         "a new minute"
     );
+}
+
+async fn tenant_admins_manage_custom_event_types(engine: Engine) {
+    let app = TestApp::start(engine).await;
+    let (admin, key) = admin_key(&app).await;
+    let (_, manager_id) = app
+        .add_user(&admin, "manager@example.com", "manage-webhooks")
+        .await;
+    let manager = key_for(&app, &admin, &manager_id).await;
+    let deploy = json!({
+        "name": "com.example.deploy.finished", "title": "Deploy finished",
+        "levels": ["tenant"], "category": "Deploys", "exampleData": {"status": "ok"}
+    });
+    let base = "/api/v1/webhooks/event-types";
+    let (status, _) = answer(app.api("POST", base, &manager, Some(deploy.clone())).await).await;
+    assert_eq!(status, 403, "only TenantAdmins add types");
+    let (status, created) = answer(app.api("POST", base, &key, Some(deploy.clone())).await).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["exampleData"], r#"{"status":"ok"}"#);
+    let (status, _) = answer(app.api("POST", base, &key, Some(deploy)).await).await;
+    assert_eq!(status, 409, "no type twice");
+    let (status, error) = answer(
+        app.api(
+            "POST",
+            base,
+            &key,
+            Some(json!({"name": "deploy", "title": "x", "levels": ["tenant"], "category": "x", "exampleData": 1})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, pointer_of(&error)), (400, "/name"));
+    let (_, catalogue) = answer(app.api("GET", base, &key, None).await).await;
+    assert_eq!(catalogue["data"].as_array().map(Vec::len), Some(10));
+
+    // A webhook may use it (tenant level only, as declared), and then it cannot be deleted.
+    let mut body = webhook("Deploys");
+    body["eventTypes"] = json!(["com.example.deploy.finished"]);
+    let (status, hook) = answer(
+        app.api("POST", "/api/v1/webhooks", &key, Some(body.clone()))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{hook}");
+    body["level"] = json!("user");
+    let (status, error) = answer(app.api("POST", "/api/v1/webhooks", &key, Some(body)).await).await;
+    assert_eq!((status, pointer_of(&error)), (400, "/eventTypes/0"));
+    let type_path = format!("{base}/com.example.deploy.finished");
+    let (status, _) = answer(app.api("DELETE", &type_path, &key, None).await).await;
+    assert_eq!(status, 409, "in use");
+    let hook_path = format!("/api/v1/webhooks/{}", hook["id"].as_str().expect("id"));
+    assert_eq!(
+        app.api("DELETE", &hook_path, &key, None).await.status(),
+        204
+    );
+    assert_eq!(
+        app.api("DELETE", &type_path, &manager, None).await.status(),
+        403
+    );
+    assert_eq!(
+        app.api("DELETE", &type_path, &key, None).await.status(),
+        204
+    );
+    assert_eq!(
+        app.api("DELETE", &type_path, &key, None).await.status(),
+        404
+    );
+    let (status, _) = answer(
+        app.api(
+            "DELETE",
+            &format!("{base}/com.qlik.v1.app.created"),
+            &key,
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 409, "built-in types stay");
 }
