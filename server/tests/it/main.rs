@@ -9,6 +9,7 @@ mod console;
 mod database;
 mod health;
 mod isolation;
+mod patch_property;
 mod secrets_in_logs;
 mod sign_in;
 mod users;
