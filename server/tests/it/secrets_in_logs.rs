@@ -149,6 +149,57 @@ async fn full_flow_logs_no_secret(engine: Engine) {
         .rsplit_once('_')
         .map(|(_, secret)| secret.to_owned())
         .expect("secret");
+    // Webhook writes: the secret, an encrypted header's value and the URL's query string
+    // (which often carries a token) stay out of the logs.
+    let webhook_secret = "webhook-signing-secret-for-the-log-test-01";
+    let header_value = "Bearer endpoint-token-for-the-log-test";
+    let response = app
+        .api(
+            "POST",
+            "/api/v1/webhooks?probe=request-query-token",
+            &key,
+            Some(json!({
+                "name": "Logged", "url": "https://hooks.example.com/in?token=first-query-token",
+                "eventTypes": ["com.qlik.v1.app.created"], "secret": webhook_secret,
+                "encryptedHeaders": {"Authorization": header_value}
+            })),
+        )
+        .await;
+    let webhook = json_ok(response).await;
+    let path = format!("/api/v1/webhooks/{}", webhook["id"].as_str().expect("id"));
+    let patched = app
+        .api(
+            "PATCH",
+            &path,
+            &key,
+            Some(json!([
+                {"op": "replace", "path": "/url", "value": "https://hooks.example.com/in?token=second-query-token"},
+                {"op": "replace", "path": "/encryptedHeaders/Authorization", "value": "Bearer second-endpoint-token"}
+            ])),
+        )
+        .await;
+    assert_eq!(patched.status(), 204);
+    let refused = app
+        .api(
+            "PATCH",
+            &path,
+            &key,
+            Some(json!([{"op": "replace", "path": "/secret", "value": "too-short-secret-token"}])),
+        )
+        .await;
+    assert_eq!(refused.status(), 400);
+    secrets.extend(
+        [
+            webhook_secret,
+            header_value,
+            "first-query-token",
+            "second-query-token",
+            "second-endpoint-token",
+            "too-short-secret-token",
+            "request-query-token",
+        ]
+        .map(str::to_owned),
+    );
     secrets.extend([key, secret_part]);
     app.server_fn("sign_out", Some(&admin), ServerFnBody::empty())
         .await;

@@ -18,6 +18,7 @@ on_both_databases!(
     permissions_follow_the_role_and_tenants_are_isolated,
     quotas_and_rate_limits_refuse_with_403_and_429,
     tenant_admins_manage_custom_event_types,
+    an_unavailable_database_answers_503,
 );
 
 const ADMIN: &str = "ada@example.com";
@@ -804,4 +805,15 @@ async fn tenant_admins_manage_custom_event_types(engine: Engine) {
     )
     .await;
     assert_eq!(status, 409, "built-in types stay");
+}
+
+async fn an_unavailable_database_answers_503(engine: Engine) {
+    let app = TestApp::start(engine).await;
+    let (_, key) = admin_key(&app).await;
+    app.state.db.close().await;
+    for (method, body) in [("GET", None), ("POST", Some(webhook("x")))] {
+        let (status, error) = answer(app.api(method, "/api/v1/webhooks", &key, body).await).await;
+        assert_eq!(status, 503, "{method}: {error}");
+        assert_eq!(error["errors"][0]["code"], "unavailable");
+    }
 }
