@@ -19,6 +19,7 @@ on_both_databases!(
     quotas_and_rate_limits_refuse_with_403_and_429,
     tenant_admins_manage_custom_event_types,
     an_unavailable_database_answers_503,
+    owner_and_audit_filters_and_level_switches,
 );
 
 const ADMIN: &str = "ada@example.com";
@@ -815,5 +816,107 @@ async fn an_unavailable_database_answers_503(engine: Engine) {
         let (status, error) = answer(app.api(method, "/api/v1/webhooks", &key, body).await).await;
         assert_eq!(status, 503, "{method}: {error}");
         assert_eq!(error["errors"][0]["code"], "unavailable");
+    }
+}
+
+async fn owner_and_audit_filters_and_level_switches(engine: Engine) {
+    let app = TestApp::start(engine).await;
+    let (admin, admin_key) = admin_key(&app).await;
+    let admin_id = user_id(&app, &admin).await;
+    let (_, manager_id) = app
+        .add_user(&admin, "manager@example.com", "manage-webhooks")
+        .await;
+    let manager = key_for(&app, &admin, &manager_id).await;
+    let (_, by_admin) = answer(
+        app.api(
+            "POST",
+            "/api/v1/webhooks",
+            &admin_key,
+            Some(webhook("By admin")),
+        )
+        .await,
+    )
+    .await;
+    let (_, by_manager) = answer(
+        app.api(
+            "POST",
+            "/api/v1/webhooks",
+            &manager,
+            Some(webhook("By manager")),
+        )
+        .await,
+    )
+    .await;
+    let manager_path = format!(
+        "/api/v1/webhooks/{}",
+        by_manager["id"].as_str().expect("id")
+    );
+
+    // The manager may not switch their webhook to tenant level; the admin may, and becomes
+    // its last editor.
+    let to_tenant = json!([{"op": "replace", "path": "/level", "value": "tenant"}]);
+    let (status, _) = answer(
+        app.api("PATCH", &manager_path, &manager, Some(to_tenant.clone()))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        app.api("PATCH", &manager_path, &admin_key, Some(to_tenant))
+            .await
+            .status(),
+        204
+    );
+    // Editing a tenant-level webhook without changing its level is fine for the manager.
+    let rename = json!([{"op": "replace", "path": "/name", "value": "Renamed by manager"}]);
+    assert_eq!(
+        app.api("PATCH", &manager_path, &manager, Some(rename))
+            .await
+            .status(),
+        204
+    );
+
+    let ids = |page: &Value| -> Vec<String> {
+        page["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(|w| w["id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    let admin_hook = by_admin["id"].as_str().expect("id").to_owned();
+    let manager_hook = by_manager["id"].as_str().expect("id").to_owned();
+    for (query, expected) in [
+        (format!("ownerId={manager_id}"), vec![manager_hook.clone()]),
+        (format!("ownerId={admin_id}"), vec![admin_hook.clone()]),
+        (
+            format!("createdByUserId={manager_id}"),
+            vec![manager_hook.clone()],
+        ),
+        (
+            format!("updatedByUserId={manager_id}"),
+            vec![manager_hook.clone()],
+        ),
+        (
+            format!("updatedByUserId={admin_id}"),
+            vec![admin_hook.clone()],
+        ),
+        (
+            "level=tenant&sort=name".to_owned(),
+            vec![admin_hook.clone(), manager_hook.clone()],
+        ),
+    ] {
+        let (status, page) = answer(
+            app.api(
+                "GET",
+                &format!("/api/v1/webhooks?{query}"),
+                &admin_key,
+                None,
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{query}: {page}");
+        assert_eq!(ids(&page), expected, "{query}");
     }
 }
