@@ -80,13 +80,26 @@ impl fmt::Display for FilterError {
     }
 }
 
+/// The longest filter accepted: bounds the size of the tree and the depth of its chains.
+pub const MAX_CHARS: usize = 2048;
+/// The deepest nesting of parentheses accepted: the parser recurses once per level.
+pub const MAX_DEPTH: usize = 32;
+
 /// Parses `text` into a [`Filter`].
 pub fn parse(text: &str) -> Result<Filter, FilterError> {
+    let length = text.chars().count();
+    if length > MAX_CHARS {
+        return Err(FilterError {
+            position: MAX_CHARS + 1,
+            problem: format!("A filter may have at most {MAX_CHARS} characters"),
+        });
+    }
     let tokens = tokenize(text)?;
     let mut parser = Parser {
         tokens,
         next: 0,
-        end: text.chars().count() + 1,
+        end: length + 1,
+        depth: 0,
     };
     let filter = parser.or()?;
     match parser.peek() {
@@ -144,7 +157,12 @@ fn tokenize(text: &str) -> Result<Vec<Token>, FilterError> {
                                     problem: "Only \\\" and \\\\ may be escaped in a string".into(),
                                 })
                             }
-                            None => break,
+                            None => {
+                                return Err(FilterError {
+                                    position,
+                                    problem: "This string is not closed".into(),
+                                })
+                            }
                         },
                         Some((at, c)) if c.is_control() => {
                             return Err(FilterError {
@@ -192,6 +210,8 @@ struct Parser {
     next: usize,
     /// The position just after the text, for "ended too early".
     end: usize,
+    /// How many parentheses are open.
+    depth: usize,
 }
 
 impl Parser {
@@ -230,7 +250,14 @@ impl Parser {
         let token = self.take("an attribute or `(`")?;
         match &token.kind {
             Kind::Open => {
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    return Err(
+                        token.error(&format!("Parentheses may nest at most {MAX_DEPTH} deep"))
+                    );
+                }
                 let inner = self.or()?;
+                self.depth -= 1;
                 let close = self.take("`)`")?;
                 if close.kind != Kind::Close {
                     return Err(close.error("Expected `)`"));
@@ -318,12 +345,33 @@ mod tests {
             (r#"id eq "x" or"#, 13),
             (r#"id eq "x" & id eq "y""#, 11),
             ("", 1),
+            (r#"id eq "abc\"#, 7),
         ];
         for (text, position) in cases {
             let error = parse(text).expect_err(text);
             assert_eq!(error.position, position, "{text}: {error}");
             assert!(error.to_string().contains(&format!("position {position}")));
         }
+    }
+
+    #[test]
+    fn deep_or_long_filters_are_refused_without_recursing() {
+        let deep = format!("{}id eq \"x\"{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert_eq!(parse(&deep).expect_err("too long").position, MAX_CHARS + 1);
+        let nested = format!("{}id eq \"x\"{}", "(".repeat(40), ")".repeat(40));
+        assert_eq!(
+            parse(&nested).expect_err("too deep").position,
+            MAX_DEPTH + 1
+        );
+        let fine = format!(
+            "{}id eq \"x\"{}",
+            "(".repeat(MAX_DEPTH),
+            ")".repeat(MAX_DEPTH)
+        );
+        assert!(parse(&fine).is_ok());
+        let chain = vec![r#"id eq "x""#; 150].join(" or ");
+        assert!(chain.len() <= MAX_CHARS);
+        assert!(parse(&chain).is_ok());
     }
 
     #[test]

@@ -4,8 +4,6 @@
 
 use app::{
     accounts::Caller,
-    error::AppError,
-    event_types::Level,
     webhooks::{Origin, Webhook},
 };
 use axum::{
@@ -19,7 +17,6 @@ use super::{json_body::JsonBody, rate_limit::Access, ApiCaller, ApiError};
 use crate::{
     webhooks::{
         document::{read_body, BodyKind},
-        list::{Filters, PageStart, Sort, DEFAULT_LIMIT, MAX_LIMIT},
         ListRequest,
     },
     AppState,
@@ -64,7 +61,7 @@ pub async fn list(
         url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
             .into_owned()
             .collect();
-    let request = list_request(&pairs)?;
+    let request = ListRequest::from_query(&pairs)?;
     let page = state.webhooks.list(&caller, &request).await?;
     let public_url = &state.accounts.settings().public_url;
     let href = |cursor: Option<(&str, &str)>| {
@@ -98,86 +95,6 @@ pub async fn list(
         data: page.data,
         links,
     }))
-}
-
-/// Reads the query of a list request; an unknown or malformed parameter names itself.
-fn list_request(pairs: &[(String, String)]) -> Result<ListRequest, ApiError> {
-    let invalid =
-        |name: &str, message: String| ApiError(AppError::invalid(format!("/{name}"), message));
-    let mut request = ListRequest::default();
-    let mut filters = Filters::default();
-    for (name, value) in pairs {
-        let list = || {
-            value
-                .split(',')
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
-        match name.as_str() {
-            "limit" => {
-                request.limit = value
-                    .parse()
-                    .ok()
-                    .filter(|limit| (1..=MAX_LIMIT).contains(limit))
-                    .ok_or_else(|| {
-                        invalid(name, format!("limit is a number from 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."))
-                    })?;
-            }
-            "sort" => {
-                request.sort = Sort::parse(value).ok_or_else(|| {
-                    invalid(
-                        name,
-                        "sort is name, url, createdAt or updatedAt, with an optional + or -."
-                            .into(),
-                    )
-                })?;
-            }
-            "next" => request.start = PageStart::After(value.clone()),
-            "prev" => request.start = PageStart::Before(value.clone()),
-            "name" => filters.name = Some(value.clone()),
-            "url" => filters.url = Some(value.clone()),
-            "enabled" => {
-                filters.enabled = Some(match value.as_str() {
-                    "true" => true,
-                    "false" => false,
-                    _ => return Err(invalid(name, "enabled is true or false.".into())),
-                })
-            }
-            "eventTypes" => filters.event_types = list().collect(),
-            "level" => {
-                filters.level = Some(
-                    Level::parse(value)
-                        .ok_or_else(|| invalid(name, "level is tenant or user.".into()))?,
-                )
-            }
-            "origins" => {
-                filters.origins = list()
-                    .map(|origin| {
-                        Origin::parse(&origin).ok_or_else(|| {
-                            invalid(
-                                name,
-                                format!(
-                                "{origin} is not an origin (api, automations, management-console)."
-                            ),
-                            )
-                        })
-                    })
-                    .collect::<Result<_, _>>()?
-            }
-            "ownerId" => filters.owner_id = Some(value.clone()),
-            "createdByUserId" => filters.created_by_user_id = Some(value.clone()),
-            "updatedByUserId" => filters.updated_by_user_id = Some(value.clone()),
-            _ => {
-                return Err(invalid(
-                    name,
-                    format!("{name} is not a parameter of this list."),
-                ))
-            }
-        }
-    }
-    request.filters = filters;
-    Ok(request)
 }
 
 pub async fn create(

@@ -1,7 +1,12 @@
 //! Listing webhooks (SPEC §4.1): filters, a sort with the id as tie-break, and opaque cursors
 //! that page forwards and backwards through the same order.
 
-use app::{accounts::Caller, accounts::Role, error::AppError, webhooks::Webhook};
+use app::{
+    accounts::{Caller, Role},
+    error::AppError,
+    event_types::Level,
+    webhooks::{Origin, Webhook},
+};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde::{Deserialize, Serialize};
 
@@ -78,8 +83,8 @@ pub struct Filters {
     pub url: Option<String>,
     pub enabled: Option<bool>,
     pub event_types: Vec<String>,
-    pub level: Option<app::event_types::Level>,
-    pub origins: Vec<app::webhooks::Origin>,
+    pub level: Option<Level>,
+    pub origins: Vec<Origin>,
     pub owner_id: Option<String>,
     pub created_by_user_id: Option<String>,
     pub updated_by_user_id: Option<String>,
@@ -102,6 +107,90 @@ impl Default for ListRequest {
             start: PageStart::First,
             filters: Filters::default(),
         }
+    }
+}
+
+impl ListRequest {
+    /// Reads a list request from query parameters (the REST API's and the console's URL); an
+    /// unknown or malformed parameter names itself.
+    pub fn from_query(pairs: &[(String, String)]) -> Result<Self> {
+        let invalid = |name: &str, message: String| {
+            crate::error::Error::from(AppError::invalid(format!("/{name}"), message))
+        };
+        let mut request = Self::default();
+        let mut filters = Filters::default();
+        for (name, value) in pairs {
+            let list = || {
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+            };
+            match name.as_str() {
+                "limit" => {
+                    request.limit = value
+                    .parse()
+                    .ok()
+                    .filter(|limit| (1..=MAX_LIMIT).contains(limit))
+                    .ok_or_else(|| {
+                        invalid(name, format!("limit is a number from 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."))
+                    })?;
+                }
+                "sort" => {
+                    request.sort = Sort::parse(value).ok_or_else(|| {
+                        invalid(
+                            name,
+                            "sort is name, url, createdAt or updatedAt, with an optional + or -."
+                                .into(),
+                        )
+                    })?;
+                }
+                "next" => request.start = PageStart::After(value.clone()),
+                "prev" => request.start = PageStart::Before(value.clone()),
+                "name" => filters.name = Some(value.clone()),
+                "url" => filters.url = Some(value.clone()),
+                "enabled" => {
+                    filters.enabled = Some(match value.as_str() {
+                        "true" => true,
+                        "false" => false,
+                        _ => return Err(invalid(name, "enabled is true or false.".into())),
+                    })
+                }
+                "eventTypes" => filters.event_types = list().collect(),
+                "level" => {
+                    filters.level = Some(
+                        Level::parse(value)
+                            .ok_or_else(|| invalid(name, "level is tenant or user.".into()))?,
+                    )
+                }
+                "origins" => {
+                    filters.origins = list()
+                        .map(|origin| {
+                            Origin::parse(&origin).ok_or_else(|| {
+                                invalid(
+                                    name,
+                                    format!(
+                                "{origin} is not an origin (api, automations, management-console)."
+                            ),
+                                )
+                            })
+                        })
+                        .collect::<Result<_, _>>()?
+                }
+                "ownerId" => filters.owner_id = Some(value.clone()),
+                "createdByUserId" => filters.created_by_user_id = Some(value.clone()),
+                "updatedByUserId" => filters.updated_by_user_id = Some(value.clone()),
+                _ => {
+                    return Err(invalid(
+                        name,
+                        format!("{name} is not a parameter of this list."),
+                    ))
+                }
+            }
+        }
+        request.filters = filters;
+        Ok(request)
     }
 }
 
@@ -163,7 +252,7 @@ impl Webhooks {
                 .owner_id
                 .as_deref()
                 .is_some_and(|owner| owner != caller.user_id())
-                || filters.level == Some(app::event_types::Level::Tenant)
+                || filters.level == Some(Level::Tenant)
             {
                 return Ok(Page {
                     data: Vec::new(),
@@ -171,10 +260,7 @@ impl Webhooks {
                     prev: None,
                 });
             }
-            (
-                Some(caller.user_id().to_owned()),
-                Some(app::event_types::Level::User),
-            )
+            (Some(caller.user_id().to_owned()), Some(Level::User))
         } else {
             (filters.owner_id.clone(), filters.level)
         };
