@@ -253,7 +253,8 @@ fn header_value(at: &str, value: &str) -> Checked<()> {
     Ok(())
 }
 
-/// At least one type, each in the tenant's catalogue, none twice, each allowed for `level`.
+/// At least one type, each in the tenant's catalogue, none twice, and for a user-level webhook
+/// each available at user level.
 pub fn event_types(
     values: &[String],
     level: Level,
@@ -276,7 +277,8 @@ pub fn event_types(
         if values[..index].contains(name) {
             return Err(AppError::invalid(at, format!("{name} is listed twice.")));
         }
-        if !known.levels.contains(&level) {
+        // SPEC §2: only a user-level webhook is limited to the types available at user level.
+        if level == Level::User && !known.levels.contains(&Level::User) {
             return Err(AppError::invalid(
                 at,
                 format!("{name} is not available to user-level webhooks."),

@@ -28,6 +28,12 @@ pub async fn of_tenant(conn: &mut AnyConnection, tenant: &TenantId) -> Result<Ve
     Ok(catalogue)
 }
 
+/// The lock that orders webhook writes (which read the catalogue) and deletions of custom
+/// types (which check that no webhook uses them) within a tenant.
+pub fn lock_name(tenant: &TenantId) -> String {
+    format!("event-types:{tenant}")
+}
+
 /// The levels of a stored custom type.
 pub fn parse_levels(row: &event_types::CustomEventTypeRow) -> Result<Vec<Level>> {
     row.levels

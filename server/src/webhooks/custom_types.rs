@@ -8,9 +8,13 @@ use app::{
     validation::event_type as rules,
 };
 
-use super::{access, catalogue::parse_levels, Webhooks};
+use super::{
+    access,
+    catalogue::{lock_name, parse_levels},
+    Webhooks,
+};
 use crate::{
-    db::{event_types, webhooks, TenantId},
+    db::{event_types, serialize_on, webhooks, TenantId},
     error::{is_unique_violation, Result},
 };
 
@@ -102,6 +106,7 @@ impl Webhooks {
         }
         let tenant = TenantId::of(caller);
         let mut tx = self.db().begin().await?;
+        serialize_on(&mut tx, &lock_name(&tenant)).await?;
         if webhooks::any_uses_event_type(&mut tx, &tenant, name).await? {
             return Err(AppError::Conflict(format!(
                 "Webhooks subscribe to {name}: remove it from them first."

@@ -111,7 +111,7 @@ pub fn read_body(value: &Value, kind: BodyKind) -> Result<Body> {
 }
 
 /// A header given as `null` where a value is needed.
-fn header_value_needed(field: &str, name: &str) -> crate::error::Error {
+pub(super) fn header_value_needed(field: &str, name: &str) -> crate::error::Error {
     AppError::invalid(
         format!("/{field}/{}", pointer::escape(name)),
         format!("Give the header {name} a value."),

@@ -226,6 +226,17 @@ fn decode_cursor(parameter: &str, text: &str, sort: Sort) -> Result<(SortValue, 
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .ok_or_else(|| invalid("This cursor is not one Herald gave out."))?;
+    let value_fits = matches!(
+        (sort.column, &cursor.v),
+        (SortColumn::Name | SortColumn::Url, SortValue::Text(_))
+            | (
+                SortColumn::CreatedAt | SortColumn::UpdatedAt,
+                SortValue::Int(_)
+            )
+    );
+    if !value_fits {
+        return Err(invalid("This cursor is not one Herald gave out.").into());
+    }
     if cursor.s != sort.as_text() {
         return Err(
             invalid("This cursor belongs to another sort order: start again without it.").into(),
@@ -358,5 +369,17 @@ mod tests {
         let other = Sort::parse("name").expect("sort");
         assert!(decode_cursor("next", &text, other).is_err());
         assert!(decode_cursor("prev", "garbage!", sort).is_err());
+        let forged = URL_SAFE_NO_PAD.encode(
+            serde_json::to_vec(&Cursor {
+                s: sort.as_text(),
+                v: SortValue::Text("2026".into()),
+                id: "a".into(),
+            })
+            .expect("json"),
+        );
+        assert!(
+            decode_cursor("next", &forged, sort).is_err(),
+            "text for a time column"
+        );
     }
 }

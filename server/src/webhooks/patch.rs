@@ -7,13 +7,13 @@ use serde_json::Value;
 
 use super::{
     access,
-    document::{normalised_document, read_body, BodyKind, WRITABLE_FIELDS},
-    stored, visible_row,
+    document::{normalised_document, read_body, Body, BodyKind, WRITABLE_FIELDS},
+    stored,
     write::Write,
     Webhooks,
 };
 use crate::{
-    db::{webhooks, TenantId},
+    db::{webhooks, webhooks::WebhookRow, TenantId},
     error::Result,
 };
 
@@ -26,30 +26,34 @@ impl Webhooks {
         let paths = check_operations(operations)?;
         let patch: json_patch::Patch = serde_json::from_value(operations.clone())
             .map_err(|error| AppError::invalid("", format!("Not a JSON Patch: {error}")))?;
-
-        let mut document = {
-            let mut conn = self.db().connection().await?;
-            let row = visible_row(&mut conn, caller, id).await?;
-            let mut types =
-                webhooks::event_types_of(&mut conn, &TenantId::of(caller), &[id]).await?;
-            let draft = stored::to_draft(&row, types.remove(id).unwrap_or_default())?;
-            normalised_document(&draft, &stored::encrypted_header_names(&row)?)
-        };
-        json_patch::patch(&mut document, &patch)
-            .map_err(|error| AppError::invalid("", format!("The patch does not apply: {error}")))?;
-        let body = read_body(&document, BodyKind::Patched)?;
         let secret_touched = paths.iter().any(|path| path == "/secret");
         self.write(
             caller,
-            body,
             Write::Patch {
                 id: id.to_owned(),
+                patch,
                 secret_touched,
             },
         )
         .await
         .map(drop)
     }
+}
+
+/// The body a patch makes of the stored webhook `row`: the patch applied to its normalised
+/// document, read back as a PUT body would be.
+pub(super) async fn patched_body(
+    tx: &mut sqlx::AnyConnection,
+    tenant: &TenantId,
+    row: &WebhookRow,
+    patch: &json_patch::Patch,
+) -> Result<Body> {
+    let mut types = webhooks::event_types_of(tx, tenant, &[row.id.as_str()]).await?;
+    let draft = stored::to_draft(row, types.remove(&row.id).unwrap_or_default())?;
+    let mut document = normalised_document(&draft, &stored::encrypted_header_names(row)?);
+    json_patch::patch(&mut document, patch)
+        .map_err(|error| AppError::invalid("", format!("The patch does not apply: {error}")))?;
+    read_body(&document, BodyKind::Patched)
 }
 
 /// Refuses, before anything is applied, operations other than add/remove/replace (400) and

@@ -8,20 +8,30 @@ use app::{
     webhooks::{Origin, Webhook},
 };
 
-use super::{access, catalogue, document::Body, stored, visible_row, Webhooks};
+use super::{
+    access, catalogue,
+    document::{header_value_needed, Body},
+    stored, visible_row, Webhooks,
+};
 use crate::{
     db::{serialize_on, users, webhooks, webhooks::WebhookRow, TenantId},
     error::Result,
 };
 
-/// What kind of write a body is for.
+/// What kind of write it is, with what the client sent.
 pub(super) enum Write {
     /// POST: `enabled` defaults to true, `origin` to `default_origin`.
-    Create { default_origin: Origin },
-    /// PUT: a full replace; omitted `enabled` is false, an omitted secret is removed.
-    Replace { id: String },
-    /// A patched document: the secret stays unless the patch touched it.
-    Patch { id: String, secret_touched: bool },
+    Create { body: Body, default_origin: Origin },
+    /// PUT: a full replace; omitted `enabled` is false, an omitted secret is removed, omitted
+    /// `level` and `ownerId` keep their stored values.
+    Replace { id: String, body: Body },
+    /// A JSON Patch, applied inside the write's transaction to the stored webhook; the secret
+    /// stays unless the patch touched it.
+    Patch {
+        id: String,
+        patch: json_patch::Patch,
+        secret_touched: bool,
+    },
 }
 
 impl Webhooks {
@@ -32,35 +42,63 @@ impl Webhooks {
         body: Body,
         default_origin: Origin,
     ) -> Result<Webhook> {
-        self.write(caller, body, Write::Create { default_origin })
-            .await
+        self.write(
+            caller,
+            Write::Create {
+                body,
+                default_origin,
+            },
+        )
+        .await
     }
 
     /// `PUT …/webhooks/{id}`: replaces every writable field.
     pub async fn replace(&self, caller: &Caller, id: &str, body: Body) -> Result<Webhook> {
-        self.write(caller, body, Write::Replace { id: id.to_owned() })
-            .await
+        self.write(
+            caller,
+            Write::Replace {
+                id: id.to_owned(),
+                body,
+            },
+        )
+        .await
     }
 
-    pub(super) async fn write(&self, caller: &Caller, body: Body, kind: Write) -> Result<Webhook> {
+    pub(super) async fn write(&self, caller: &Caller, kind: Write) -> Result<Webhook> {
         access::require_webhooks_scope(caller)?;
         let tenant = TenantId::of(caller);
         let now = self.now_millis();
         let mut tx = self.db().begin().await?;
+        // Writes to one webhook run one after another, so a patch applies to what is stored.
+        // Event types are read under their own lock, so a custom type cannot be deleted while
+        // a webhook subscribes to it.
         let existing = match &kind {
             Write::Create { .. } => None,
-            Write::Replace { id } | Write::Patch { id, .. } => {
+            Write::Replace { id, .. } | Write::Patch { id, .. } => {
+                serialize_on(&mut tx, &format!("webhook:{id}")).await?;
                 Some(visible_row(&mut tx, caller, id).await?)
             }
+        };
+        serialize_on(&mut tx, &catalogue::lock_name(&tenant)).await?;
+        let body = match (&kind, &existing) {
+            (Write::Create { body, .. } | Write::Replace { body, .. }, _) => body.clone(),
+            (Write::Patch { patch, .. }, Some(row)) => {
+                super::patch::patched_body(&mut tx, &tenant, row, patch).await?
+            }
+            (Write::Patch { .. }, None) => return Err(AppError::NotFound.into()),
         };
         let previous_level = existing.as_ref().map(stored::level).transpose()?;
         let draft = &body.draft;
 
-        let level = draft.level.unwrap_or_else(|| access::default_level(caller));
+        let level = draft
+            .level
+            .or(previous_level)
+            .unwrap_or_else(|| access::default_level(caller));
         access::check_level(caller, level, previous_level)?;
         let owner_id = draft
             .owner_id
             .clone()
+            .or_else(|| existing.as_ref().map(|row| row.owner_id.clone()))
             .unwrap_or_else(|| caller.user_id().to_owned());
         access::check_owner(caller, &owner_id)?;
         let owner = users::get(&mut tx, &tenant, &owner_id).await?;
@@ -90,8 +128,10 @@ impl Webhooks {
             for name in &body.kept_encrypted_headers {
                 let value = stored_values
                     .remove(name)
-                    .filter(|_| row.url == checked.url)
-                    .ok_or_else(|| rules::encrypted_headers_needed(name))?;
+                    .ok_or_else(|| header_value_needed("encryptedHeaders", name))?;
+                if row.url != checked.url {
+                    return Err(rules::encrypted_headers_needed(name).into());
+                }
                 encrypted.insert(name.clone(), value);
             }
         }
@@ -134,7 +174,7 @@ impl Webhooks {
             _ => (None, None),
         };
         let origin = match (&kind, &existing) {
-            (Write::Create { default_origin }, _) => checked.origin.unwrap_or(*default_origin),
+            (Write::Create { default_origin, .. }, _) => checked.origin.unwrap_or(*default_origin),
             (_, Some(row)) => Origin::parse(&row.origin).unwrap_or(Origin::Api),
             (_, None) => Origin::Api,
         };

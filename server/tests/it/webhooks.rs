@@ -876,6 +876,47 @@ async fn owner_and_audit_filters_and_level_switches(engine: Engine) {
         204
     );
 
+    // A PUT or a patch that leaves out level and owner keeps them (no silent takeover).
+    let (_, second) = answer(
+        app.api(
+            "POST",
+            "/api/v1/webhooks",
+            &manager,
+            Some(webhook("Second")),
+        )
+        .await,
+    )
+    .await;
+    let second_path = format!("/api/v1/webhooks/{}", second["id"].as_str().expect("id"));
+    let (status, replaced) = answer(
+        app.api(
+            "PUT",
+            &second_path,
+            &admin_key,
+            Some(webhook("Second, replaced")),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{replaced}");
+    assert_eq!(replaced["level"], "user");
+    assert_eq!(replaced["ownerId"], manager_id.as_str());
+    let remove_owner = json!([{"op": "remove", "path": "/ownerId"}]);
+    assert_eq!(
+        app.api("PATCH", &second_path, &admin_key, Some(remove_owner))
+            .await
+            .status(),
+        204
+    );
+    let (_, kept) = answer(app.api("GET", &second_path, &admin_key, None).await).await;
+    assert_eq!(kept["ownerId"], manager_id.as_str());
+    assert_eq!(
+        app.api("DELETE", &second_path, &admin_key, None)
+            .await
+            .status(),
+        204
+    );
+
     let ids = |page: &Value| -> Vec<String> {
         page["data"]
             .as_array()
