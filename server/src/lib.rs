@@ -19,7 +19,7 @@ pub mod telemetry;
 pub mod timestamps;
 pub mod webhooks;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use app::{backend::Backend, shell, App};
 use axum::{
@@ -29,18 +29,30 @@ use axum::{
     Router,
 };
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
 
 pub use state::AppState;
 
+/// The console's routes, found once per process by running the app without loading data.
+///
+/// While Leptos finds them it sets a process-wide "do not load resources" flag, and a resource
+/// of a page being rendered at that moment would wait forever (leptos-rs/leptos#4773). Finding
+/// them once, before any router exists, keeps that window away from every render — also when
+/// several routers are built in one process, as the integration tests do.
+fn console_pages() -> &'static [AxumRouteListing] {
+    static PAGES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    PAGES.get_or_init(|| generate_route_list(App))
+}
+
 /// The complete HTTP application: probes, the REST APIs, the console (pages and server
 /// functions) and the static files of the compiled site.
 pub fn router(state: AppState) -> Router {
-    let pages = generate_route_list(App);
+    let pages = console_pages().to_vec();
     let leptos_options = state.leptos_options.clone();
     let backend = Backend(Arc::new(console::ServerBackend::new(
         state.accounts.clone(),
+        state.webhooks.clone(),
     )));
     let console = Router::new()
         .leptos_routes_with_context(
