@@ -42,12 +42,20 @@ impl From<Error> for AppError {
     }
 }
 
-/// Whether the database did not answer at all (as opposed to answering with an error).
+/// Whether the database could not serve the request (as opposed to refusing it): no connection,
+/// a lost connection, a server shutting down (PostgreSQL SQLSTATE class 08, 57P01–57P03), or an
+/// SQLite file still locked after the busy timeout.
 fn is_unavailable(error: &sqlx::Error) -> bool {
-    matches!(
-        error,
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-    )
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(error) => error.code().is_some_and(|code| {
+            code.starts_with("08")
+                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+                // SQLITE_BUSY and its extended codes (e.g. 517, BUSY_SNAPSHOT).
+                || code.parse::<i32>().is_ok_and(|code| code & 0xff == 5)
+        }),
+        _ => false,
+    }
 }
 
 fn internal(error: &dyn std::fmt::Display) -> AppError {

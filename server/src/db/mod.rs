@@ -167,9 +167,14 @@ impl Database {
         self.pool.acquire().await
     }
 
-    /// A transaction: repository calls on it commit together or not at all.
+    /// A transaction: repository calls on it commit together or not at all. On SQLite it takes
+    /// the write lock at once (`BEGIN IMMEDIATE`): a transaction that read first and wrote later
+    /// would fail when another writer committed in between, instead of waiting its turn.
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
-        self.pool.begin().await
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
     }
 
     /// Which engine this is, for the few statements that differ.

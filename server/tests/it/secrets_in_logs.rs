@@ -145,8 +145,10 @@ async fn full_flow_logs_no_secret(engine: Engine) {
         app.api_get("/api/v1/users/me", Some(&key)).await.status(),
         200
     );
+    // `herald_<hex prefix>_<secret>`: the secret itself may contain `_`.
     let secret_part = key
-        .rsplit_once('_')
+        .strip_prefix("herald_")
+        .and_then(|rest| rest.split_once('_'))
         .map(|(_, secret)| secret.to_owned())
         .expect("secret");
     // Webhook writes: the secret, an encrypted header's value and the URL's query string
