@@ -13,6 +13,8 @@ use crate::{
         UserSummary,
     },
     error::AppError,
+    event_types::{CustomEventType, EventType},
+    webhooks::{Webhook, WebhookDraft, WebhookPage},
 };
 
 /// A `Set-Cookie` header value for the response.
@@ -98,6 +100,37 @@ pub trait ConsoleBackend: Send + Sync + 'static {
         caller: &Caller,
         key_id: &str,
     ) -> Result<ApiKeySummary, AppError>;
+
+    /// One page of webhooks; `query` is a list query string as the REST API takes it
+    /// (`sort`, filters, `limit`, `next`/`prev`), which the console keeps in its URL.
+    async fn list_webhooks(&self, caller: &Caller, query: &str) -> Result<WebhookPage, AppError>;
+    async fn get_webhook(&self, caller: &Caller, id: &str) -> Result<Webhook, AppError>;
+    /// Creates a webhook whose origin is the management console.
+    async fn create_webhook(
+        &self,
+        caller: &Caller,
+        draft: WebhookDraft,
+    ) -> Result<Webhook, AppError>;
+    /// Applies a JSON Patch (the edit panel sends only what changed).
+    async fn patch_webhook(
+        &self,
+        caller: &Caller,
+        id: &str,
+        operations: serde_json::Value,
+    ) -> Result<Webhook, AppError>;
+    async fn delete_webhook(&self, caller: &Caller, id: &str) -> Result<(), AppError>;
+
+    /// The tenant's catalogue: built-in and custom types.
+    async fn event_types(&self, caller: &Caller) -> Result<Vec<EventType>, AppError>;
+    /// The tenant's custom types with their example `data`.
+    async fn custom_event_types(&self, caller: &Caller) -> Result<Vec<CustomEventType>, AppError>;
+    async fn create_event_type(
+        &self,
+        caller: &Caller,
+        event_type: &EventType,
+        example_data: &str,
+    ) -> Result<CustomEventType, AppError>;
+    async fn delete_event_type(&self, caller: &Caller, name: &str) -> Result<(), AppError>;
 }
 
 /// The backend as server functions find it in their context.

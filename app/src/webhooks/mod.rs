@@ -106,10 +106,18 @@ pub struct Webhook {
     pub updated_by_user_id: String,
 }
 
+/// One page of a webhook list, with the opaque cursors of its neighbours.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookPage {
+    pub data: Vec<Webhook>,
+    pub next: Option<String>,
+    pub prev: Option<String>,
+}
+
 /// Everything a client may set on a webhook: a POST or PUT body, or the result of a JSON Patch.
 /// `None` means "not given"; the service applies the defaults of SPEC §2.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct WebhookDraft {
     pub name: String,
     pub description: Option<String>,

@@ -9,22 +9,28 @@ use app::{
     },
     backend::{ConsoleBackend, SetCookie, UserDetails},
     error::AppError,
+    event_types::{CustomEventType, EventType},
+    webhooks::{Origin, Webhook, WebhookDraft, WebhookPage},
 };
 use async_trait::async_trait;
 use axum::extract::ConnectInfo;
 use http::request::Parts;
 
 use super::session_token;
-use crate::accounts::{client_address::client_address, Accounts, NewSession};
+use crate::{
+    accounts::{client_address::client_address, Accounts, NewSession},
+    webhooks::{document::Body, query_pairs, ListRequest, Webhooks},
+};
 
 /// The services behind the console.
 pub struct ServerBackend {
     accounts: Accounts,
+    webhooks: Webhooks,
 }
 
 impl ServerBackend {
-    pub fn new(accounts: Accounts) -> Self {
-        Self { accounts }
+    pub fn new(accounts: Accounts, webhooks: Webhooks) -> Self {
+        Self { accounts, webhooks }
     }
 
     fn cookie(&self, session: NewSession) -> SetCookie {
@@ -192,5 +198,66 @@ impl ConsoleBackend for ServerBackend {
         key_id: &str,
     ) -> Result<ApiKeySummary, AppError> {
         Ok(self.accounts.revoke_api_key(caller, key_id).await?)
+    }
+
+    async fn list_webhooks(&self, caller: &Caller, query: &str) -> Result<WebhookPage, AppError> {
+        let request = ListRequest::from_query(&query_pairs(query))?;
+        Ok(self.webhooks.list(caller, &request).await?)
+    }
+
+    async fn get_webhook(&self, caller: &Caller, id: &str) -> Result<Webhook, AppError> {
+        Ok(self.webhooks.get(caller, id).await?)
+    }
+
+    async fn create_webhook(
+        &self,
+        caller: &Caller,
+        draft: WebhookDraft,
+    ) -> Result<Webhook, AppError> {
+        let body = Body {
+            draft,
+            kept_encrypted_headers: Vec::new(),
+        };
+        Ok(self
+            .webhooks
+            .create(caller, body, Origin::ManagementConsole)
+            .await?)
+    }
+
+    async fn patch_webhook(
+        &self,
+        caller: &Caller,
+        id: &str,
+        operations: serde_json::Value,
+    ) -> Result<Webhook, AppError> {
+        Ok(self.webhooks.patch(caller, id, &operations).await?)
+    }
+
+    async fn delete_webhook(&self, caller: &Caller, id: &str) -> Result<(), AppError> {
+        Ok(self.webhooks.delete(caller, id).await?)
+    }
+
+    async fn event_types(&self, caller: &Caller) -> Result<Vec<EventType>, AppError> {
+        Ok(self.webhooks.event_types(caller).await?)
+    }
+
+    async fn custom_event_types(&self, caller: &Caller) -> Result<Vec<CustomEventType>, AppError> {
+        Ok(self.webhooks.custom_event_types(caller).await?)
+    }
+
+    async fn create_event_type(
+        &self,
+        caller: &Caller,
+        event_type: &EventType,
+        example_data: &str,
+    ) -> Result<CustomEventType, AppError> {
+        Ok(self
+            .webhooks
+            .create_event_type(caller, event_type, example_data)
+            .await?)
+    }
+
+    async fn delete_event_type(&self, caller: &Caller, name: &str) -> Result<(), AppError> {
+        Ok(self.webhooks.delete_event_type(caller, name).await?)
     }
 }

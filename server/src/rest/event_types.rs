@@ -3,15 +3,16 @@
 
 use app::{
     error::AppError,
-    event_types::{CustomEventType, EventType, Level},
+    event_types::{CustomEventType, EventType},
+    validation::pointer,
 };
 use axum::{
     extract::{Path, State},
     http::StatusCode,
     Json,
 };
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::{Map, Value};
 
 use super::{json_body::JsonBody, rate_limit::Access, ApiCaller, ApiError};
 use crate::AppState;
@@ -33,17 +34,56 @@ pub async fn list(
     }))
 }
 
-/// The body of `POST …/event-types`.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct NewEventType {
-    name: String,
-    title: String,
-    #[serde(default)]
-    description: String,
-    levels: Vec<Level>,
-    category: String,
-    example_data: Value,
+/// The fields of a `POST …/event-types` body.
+const NEW_TYPE_FIELDS: [&str; 6] = [
+    "name",
+    "title",
+    "description",
+    "levels",
+    "category",
+    "exampleData",
+];
+
+/// Reads a `POST …/event-types` body: every problem of shape names its field; the values are
+/// checked by the service's rules. Absent text fields are empty, which those rules refuse.
+fn read_new_type(body: &Value) -> Result<(EventType, String), AppError> {
+    let object = body
+        .as_object()
+        .ok_or_else(|| AppError::invalid("", "The body must be a JSON object."))?;
+    if let Some(unknown) = object
+        .keys()
+        .find(|field| !NEW_TYPE_FIELDS.contains(&field.as_str()))
+    {
+        return Err(AppError::invalid(
+            format!("/{}", pointer::escape(unknown)),
+            format!("{unknown} is not a field of an event type."),
+        ));
+    }
+    let example = object
+        .get("exampleData")
+        .ok_or_else(|| AppError::invalid("/exampleData", "Give an example of the event's data."))?;
+    let event_type = EventType {
+        name: field(object, "name", "a string")?,
+        title: field(object, "title", "a string")?,
+        description: field(object, "description", "a string")?,
+        levels: field(object, "levels", "a list of tenant and user")?,
+        category: field(object, "category", "a string")?,
+    };
+    Ok((event_type, example.to_string()))
+}
+
+/// One field; absent or `null` is the type's empty value.
+fn field<T: DeserializeOwned + Default>(
+    object: &Map<String, Value>,
+    name: &str,
+    expected: &str,
+) -> Result<T, AppError> {
+    match object.get(name) {
+        None | Some(Value::Null) => Ok(T::default()),
+        Some(value) => serde_json::from_value(value.clone()).map_err(|_| {
+            AppError::invalid(format!("/{name}"), format!("{name} must be {expected}."))
+        }),
+    }
 }
 
 pub async fn create(
@@ -54,18 +94,10 @@ pub async fn create(
     state
         .rate_limiter
         .admit(caller.tenant_id(), Access::Write, state.clock.now())?;
-    let new: NewEventType = serde_json::from_value(body)
-        .map_err(|error| AppError::invalid("", format!("Not a custom event type: {error}")))?;
-    let draft = EventType {
-        name: new.name,
-        title: new.title,
-        description: new.description,
-        levels: new.levels,
-        category: new.category,
-    };
+    let (event_type, example_data) = read_new_type(&body)?;
     let created = state
         .webhooks
-        .create_event_type(&caller, &draft, &new.example_data.to_string())
+        .create_event_type(&caller, &event_type, &example_data)
         .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }

@@ -17,7 +17,7 @@ use super::{json_body::JsonBody, rate_limit::Access, ApiCaller, ApiError};
 use crate::{
     webhooks::{
         document::{read_body, BodyKind},
-        ListRequest,
+        query_pairs, ListRequest,
     },
     AppState,
 };
@@ -57,10 +57,7 @@ pub async fn list(
     OriginalUri(uri): OriginalUri,
 ) -> Result<Json<ListBody>, ApiError> {
     admit(&state, &caller, Access::Read)?;
-    let pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
+    let pairs = query_pairs(uri.query().unwrap_or_default());
     let request = ListRequest::from_query(&pairs)?;
     let page = state.webhooks.list(&caller, &request).await?;
     let public_url = &state.accounts.settings().public_url;

@@ -27,9 +27,11 @@ fn require_tenant_admin(caller: &Caller) -> Result<()> {
 }
 
 impl Webhooks {
-    /// The tenant's custom types with their examples.
+    /// The tenant's custom types with their examples, for the TenantAdmins who manage them
+    /// (everyone else sees them in the catalogue).
     pub async fn custom_event_types(&self, caller: &Caller) -> Result<Vec<CustomEventType>> {
         access::require_webhooks_scope(caller)?;
+        require_tenant_admin(caller)?;
         let mut conn = self.db().connection().await?;
         event_types::list(&mut conn, &TenantId::of(caller))
             .await?

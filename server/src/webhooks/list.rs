@@ -5,7 +5,7 @@ use app::{
     accounts::{Caller, Role},
     error::AppError,
     event_types::Level,
-    webhooks::{Origin, Webhook},
+    webhooks::{Origin, WebhookPage},
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde::{Deserialize, Serialize};
@@ -110,6 +110,13 @@ impl Default for ListRequest {
     }
 }
 
+/// The decoded `name=value` pairs of a URL query string, in order.
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
 impl ListRequest {
     /// Reads a list request from query parameters (the REST API's and the console's URL); an
     /// unknown or malformed parameter names itself.
@@ -194,14 +201,6 @@ impl ListRequest {
     }
 }
 
-/// One page, with the cursors of its neighbours.
-#[derive(Debug, Clone)]
-pub struct Page {
-    pub data: Vec<Webhook>,
-    pub next: Option<String>,
-    pub prev: Option<String>,
-}
-
 /// What a cursor holds: the sort it belongs to and the row it points at.
 #[derive(Debug, Serialize, Deserialize)]
 struct Cursor {
@@ -247,7 +246,7 @@ fn decode_cursor(parameter: &str, text: &str, sort: Sort) -> Result<(SortValue, 
 
 impl Webhooks {
     /// One page of the webhooks the caller can see.
-    pub async fn list(&self, caller: &Caller, request: &ListRequest) -> Result<Page> {
+    pub async fn list(&self, caller: &Caller, request: &ListRequest) -> Result<WebhookPage> {
         access::require_webhooks_scope(caller)?;
         let sort = request.sort;
         let filters = &request.filters;
@@ -265,11 +264,7 @@ impl Webhooks {
                 .is_some_and(|owner| owner != caller.user_id())
                 || filters.level == Some(Level::Tenant)
             {
-                return Ok(Page {
-                    data: Vec::new(),
-                    next: None,
-                    prev: None,
-                });
+                return Ok(WebhookPage::default());
             }
             (Some(caller.user_id().to_owned()), Some(Level::User))
         } else {
@@ -324,7 +319,7 @@ impl Webhooks {
             .iter()
             .map(|row| stored::to_webhook(row, types.remove(&row.id).unwrap_or_default()))
             .collect::<Result<_>>()?;
-        Ok(Page { data, next, prev })
+        Ok(WebhookPage { data, next, prev })
     }
 }
 

@@ -23,7 +23,7 @@ use crate::{
 };
 
 pub use document::BodyKind;
-pub use list::{ListRequest, Page};
+pub use list::{query_pairs, ListRequest};
 
 /// Limits on how many webhooks may exist (SPEC §2).
 #[derive(Debug, Clone, Copy)]

@@ -2,7 +2,12 @@
 //! only, on the writable fields and their members, applied to the normalised document; the
 //! whole result is validated and saved in one transaction, or nothing changes.
 
-use app::{accounts::Caller, error::AppError, validation::pointer, webhooks::READ_ONLY_FIELDS};
+use app::{
+    accounts::Caller,
+    error::AppError,
+    validation::pointer,
+    webhooks::{Webhook, READ_ONLY_FIELDS},
+};
 use serde_json::Value;
 
 use super::{
@@ -20,8 +25,8 @@ use crate::{
 const ALLOWED_OPERATIONS: [&str; 3] = ["add", "remove", "replace"];
 
 impl Webhooks {
-    /// Applies `operations` (the request body) to a webhook the caller can see.
-    pub async fn patch(&self, caller: &Caller, id: &str, operations: &Value) -> Result<()> {
+    /// Applies `operations` (the request body) to a webhook the caller can see; the result.
+    pub async fn patch(&self, caller: &Caller, id: &str, operations: &Value) -> Result<Webhook> {
         access::require_webhooks_scope(caller)?;
         let paths = check_operations(operations)?;
         let patch: json_patch::Patch = serde_json::from_value(operations.clone())
@@ -36,7 +41,6 @@ impl Webhooks {
             },
         )
         .await
-        .map(drop)
     }
 }
 

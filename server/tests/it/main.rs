@@ -6,6 +6,7 @@ mod support;
 mod api_keys;
 mod binary;
 mod console;
+mod console_webhooks;
 mod database;
 mod health;
 mod isolation;

@@ -22,10 +22,10 @@ on_both_databases!(
     owner_and_audit_filters_and_level_switches,
 );
 
-const ADMIN: &str = "ada@example.com";
+pub const ADMIN: &str = "ada@example.com";
 
 /// A signed-in admin's API key with the `webhooks` scope, for the user `owner_id`.
-async fn key_for(app: &TestApp, admin: &str, owner_id: &str) -> String {
+pub async fn key_for(app: &TestApp, admin: &str, owner_id: &str) -> String {
     let created = json_ok(
         app.server_fn(
             "create_api_key",
@@ -40,7 +40,7 @@ async fn key_for(app: &TestApp, admin: &str, owner_id: &str) -> String {
     created["key"].as_str().expect("key").to_owned()
 }
 
-async fn user_id(app: &TestApp, session: &str) -> String {
+pub async fn user_id(app: &TestApp, session: &str) -> String {
     let me = json_ok(
         app.server_fn("current_user", Some(session), ServerFnBody::empty())
             .await,
@@ -50,7 +50,7 @@ async fn user_id(app: &TestApp, session: &str) -> String {
 }
 
 /// A first admin and their key.
-async fn admin_key(app: &TestApp) -> (String, String) {
+pub async fn admin_key(app: &TestApp) -> (String, String) {
     let session = app.first_admin(ADMIN).await;
     let id = user_id(app, &session).await;
     let key = key_for(app, &session, &id).await;
@@ -74,7 +74,7 @@ impl TestApp {
     }
 }
 
-fn webhook(name: &str) -> Value {
+pub fn webhook(name: &str) -> Value {
     json!({
         "name": name,
         "url": "https://hooks.example.com/in?token=abc",
@@ -83,13 +83,13 @@ fn webhook(name: &str) -> Value {
 }
 
 /// The status and JSON body of a response.
-async fn answer(response: Response) -> (u16, Value) {
+pub async fn answer(response: Response) -> (u16, Value) {
     let status = response.status().as_u16();
     let text = body_text(response).await;
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-fn pointer_of(body: &Value) -> &str {
+pub fn pointer_of(body: &Value) -> &str {
     body["errors"][0]["source"]["pointer"]
         .as_str()
         .unwrap_or_default()
