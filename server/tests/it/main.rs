@@ -15,3 +15,4 @@ mod secrets_in_logs;
 mod sign_in;
 mod users;
 mod webhooks;
+mod webhooks_access;

@@ -363,6 +363,32 @@ async fn secrets_are_stored_encrypted_and_never_returned(engine: Engine) {
     }
 }
 
+/// The path and query of an absolute `links` URL.
+fn link_path(href: &str) -> String {
+    href.strip_prefix(crate::support::PUBLIC_URL)
+        .expect("public URL")
+        .to_owned()
+}
+
+/// The order a sort should give: the field's value (names and URLs compared lower-cased, byte
+/// by byte), then the id, both in the sort's direction.
+fn sorted_ids(rows: &[Value], sort: &str) -> Vec<Value> {
+    let field = sort.trim_start_matches(['+', '-']);
+    let mut rows = rows.to_vec();
+    rows.sort_by_key(|row| {
+        let value = match &row[field] {
+            Value::String(text) if field == "name" || field == "url" => text.to_lowercase(),
+            Value::String(text) => text.clone(),
+            other => panic!("{field}: {other}"),
+        };
+        (value, row["id"].as_str().expect("id").to_owned())
+    });
+    if sort.starts_with('-') {
+        rows.reverse();
+    }
+    rows.iter().map(|row| row["id"].clone()).collect()
+}
+
 async fn paging_walks_250_webhooks_both_ways_in_every_sort(engine: Engine) {
     let app = TestApp::start_with_services(engine, |settings| {
         settings.webhooks.per_tenant = 300;
@@ -371,11 +397,31 @@ async fn paging_walks_250_webhooks_both_ways_in_every_sort(engine: Engine) {
     })
     .await;
     let (_, key) = admin_key(&app).await;
+    let mut ids = Vec::new();
     for n in 0..250 {
-        let mut body = webhook(&format!("Hook {:03}", (n * 7) % 250));
+        // Every name twice, once capitalised: equal when compared case-insensitively, so the
+        // id decides between them; ten URLs, so most URL ties are broken by the id too.
+        let prefix = if n % 2 == 0 { "Hook" } else { "hook" };
+        let mut body = webhook(&format!("{prefix} {:03}", (n * 7) % 125));
         body["url"] = json!(format!("https://h{}.example.com/", n % 10));
-        let response = app.api("POST", "/api/v1/webhooks", &key, Some(body)).await;
-        assert_eq!(response.status(), 201);
+        let (status, created) =
+            answer(app.api("POST", "/api/v1/webhooks", &key, Some(body)).await).await;
+        assert_eq!(status, 201, "{created}");
+        ids.push(created["id"].as_str().expect("id").to_owned());
+        app.clock.advance(time::Duration::seconds(1));
+    }
+    // Later edits, newest first for the oldest webhooks: updatedAt orders differently.
+    for id in ids.iter().step_by(3).rev() {
+        let patch = json!([{"op": "replace", "path": "/description", "value": "edited"}]);
+        let response = app
+            .api(
+                "PATCH",
+                &format!("/api/v1/webhooks/{id}"),
+                &key,
+                Some(patch),
+            )
+            .await;
+        assert_eq!(response.status(), 204);
         app.clock.advance(time::Duration::seconds(1));
     }
     for sort in [
@@ -385,50 +431,56 @@ async fn paging_walks_250_webhooks_both_ways_in_every_sort(engine: Engine) {
         "-url",
         "createdAt",
         "-createdAt",
+        "+updatedAt",
         "-updatedAt",
     ] {
-        let mut forward = Vec::new();
-        let mut path = format!("/api/v1/webhooks?limit=30&sort={sort}");
+        let mut forward: Vec<Value> = Vec::new();
+        let mut pages: Vec<Value> = Vec::new();
+        let mut path = format!(
+            "/api/v1/webhooks?limit=30&sort={}",
+            sort.replace('+', "%2B")
+        );
         let last_page = loop {
             let (status, page) = answer(app.api("GET", &path, &key, None).await).await;
             assert_eq!(status, 200, "{page}");
-            forward.extend(
-                page["data"]
-                    .as_array()
-                    .expect("data")
-                    .iter()
-                    .map(|w| w["id"].clone()),
-            );
+            forward.extend(page["data"].as_array().expect("data").iter().cloned());
+            pages.push(page["data"].clone());
             match page["links"]["next"]["href"].as_str() {
-                Some(href) => {
-                    path = href
-                        .strip_prefix(crate::support::PUBLIC_URL)
-                        .expect("public URL")
-                        .to_owned()
-                }
+                Some(href) => path = link_path(href),
                 None => break page,
             }
         };
         assert_eq!(forward.len(), 250, "{sort}");
-        let unique: std::collections::HashSet<String> =
-            forward.iter().map(Value::to_string).collect();
-        assert_eq!(unique.len(), 250, "{sort}: no row twice");
+        assert_eq!(pages.len(), 9, "{sort}: 8 pages of 30 and one of 10");
+        let forward_ids: Vec<Value> = forward.iter().map(|w| w["id"].clone()).collect();
+        assert_eq!(
+            forward_ids,
+            sorted_ids(&forward, sort),
+            "{sort}: the documented order"
+        );
         // Back from the last page to the first, through `prev` links.
         let mut backward: Vec<Value> = last_page["data"].as_array().expect("data").clone();
         let mut page = last_page;
+        let mut page_number = pages.len() - 1;
         while let Some(href) = page["links"]["prev"]["href"].as_str() {
-            let path = href
-                .strip_prefix(crate::support::PUBLIC_URL)
-                .expect("public URL")
-                .to_owned();
-            let (_, previous) = answer(app.api("GET", &path, &key, None).await).await;
+            let (_, previous) = answer(app.api("GET", &link_path(href), &key, None).await).await;
+            page_number -= 1;
+            assert_eq!(
+                previous["data"], pages[page_number],
+                "{sort}: page {page_number} again"
+            );
             let mut rows = previous["data"].as_array().expect("data").clone();
             rows.extend(backward);
             backward = rows;
             page = previous;
         }
+        assert_eq!(page_number, 0, "{sort}: back to the first page");
+        assert!(
+            page["links"].get("prev").is_none(),
+            "{sort}: nothing before the first page"
+        );
         let backward: Vec<Value> = backward.iter().map(|w| w["id"].clone()).collect();
-        assert_eq!(backward, forward, "{sort}: the same order both ways");
+        assert_eq!(backward, forward_ids, "{sort}: the same order both ways");
     }
     let (status, error) = answer(
         app.api("GET", "/api/v1/webhooks?limit=101", &key, None)
