@@ -160,14 +160,23 @@ async fn a_webhook_goes_through_every_operation_on_both_paths(engine: Engine) {
     assert_eq!(types["data"].as_array().map(Vec::len), Some(9));
 }
 
+/// An https URL of exactly `length` characters.
+fn long_url(length: usize) -> String {
+    let start = "https://hooks.example.com/";
+    format!("{start}{}", "p".repeat(length - start.len()))
+}
+
 async fn invalid_webhooks_are_refused_naming_the_field(engine: Engine) {
     let app = TestApp::start(engine).await;
     let (_, key) = admin_key(&app).await;
-    let with = |field: &str, value: Value| {
+    let with_all = |fields: &[(&str, Value)]| {
         let mut body = webhook("x");
-        body[field] = value;
+        for (field, value) in fields {
+            body[*field] = value.clone();
+        }
         body
     };
+    let with = |field: &str, value: Value| with_all(&[(field, value)]);
     let cases = [
         (with("url", json!("https://127.0.0.1/")), "/url"),
         (with("url", json!("https://[::1]/")), "/url"),
@@ -199,6 +208,59 @@ async fn invalid_webhooks_are_refused_naming_the_field(engine: Engine) {
         (with("ownerId", json!("no-such-user")), "/ownerId"),
         (with("level", json!("team")), "/level"),
         (with("colour", json!("red")), "/colour"),
+        // Lengths, one past each limit.
+        (with("name", json!("n".repeat(513))), "/name"),
+        (with("description", json!("d".repeat(1025))), "/description"),
+        (with("url", json!(long_url(2049))), "/url"),
+        (with("secret", json!("s".repeat(65))), "/secret"),
+        (with("secret", json!("s".repeat(31))), "/secret"),
+        (
+            with("headers", json!({"X-Big": "v".repeat(2044)})),
+            "/headers",
+        ),
+        (
+            with("encryptedHeaders", json!({"X-Big": "v".repeat(2044)})),
+            "/encryptedHeaders",
+        ),
+        // Names Herald sets itself, and hop-by-hop ones, in any case.
+        (
+            with("headers", json!({"host": "a.example.com"})),
+            "/headers/host",
+        ),
+        (
+            with("headers", json!({"Webhook-Id": "x"})),
+            "/headers/Webhook-Id",
+        ),
+        (
+            with("headers", json!({"Qlik-Signature": "x"})),
+            "/headers/Qlik-Signature",
+        ),
+        (
+            with("encryptedHeaders", json!({"Proxy-Authorization": "x"})),
+            "/encryptedHeaders/Proxy-Authorization",
+        ),
+        (with("headers", json!({"X A": "x"})), "/headers/X A"),
+        (
+            with("headers", json!({"X-Nul": "a\u{0}b"})),
+            "/headers/X-Nul",
+        ),
+        (
+            with(
+                "eventTypes",
+                json!(["com.qlik.v1.app.created", "com.qlik.v1.app.created"]),
+            ),
+            "/eventTypes/1",
+        ),
+        // data.status only for exactly the app-reload type.
+        (with("filter", json!("data.status eq \"ok\"")), "/filter"),
+        // A user-level webhook may not use a tenant-only type.
+        (
+            with_all(&[
+                ("level", json!("user")),
+                ("eventTypes", json!(["com.qlik.v1.user.created"])),
+            ]),
+            "/eventTypes/0",
+        ),
     ];
     for (body, pointer) in cases {
         let (status, error) = answer(
@@ -209,6 +271,38 @@ async fn invalid_webhooks_are_refused_naming_the_field(engine: Engine) {
         assert_eq!(status, 400, "{body}: {error}");
         assert_eq!(pointer_of(&error), pointer, "{body}: {error}");
     }
+    // Exactly at each limit is accepted.
+    let at_limits = with_all(&[
+        ("name", json!("n".repeat(512))),
+        ("description", json!("d".repeat(1024))),
+        ("url", json!(long_url(2048))),
+        ("secret", json!("s".repeat(64))),
+        ("headers", json!({"X-Big": "v".repeat(2043)})),
+        ("encryptedHeaders", json!({"X-Key": "v".repeat(2043)})),
+    ]);
+    let (status, created) = answer(
+        app.api("POST", "/api/v1/webhooks", &key, Some(at_limits))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let mut reload_filter = webhook("Reloads that failed");
+    reload_filter["eventTypes"] = json!(["com.qlik.v1.app.reload.finished"]);
+    reload_filter["filter"] = json!("data.status eq \"failed\"");
+    let (status, created_filter) = answer(
+        app.api("POST", "/api/v1/webhooks", &key, Some(reload_filter))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{created_filter}");
+    for id in [&created["id"], &created_filter["id"]] {
+        let id = id.as_str().expect("id");
+        let response = app
+            .api("DELETE", &format!("/api/v1/webhooks/{id}"), &key, None)
+            .await;
+        assert_eq!(response.status(), 204);
+    }
+
     let mut both = webhook("x");
     both["headers"] = json!({"X-A": "1"});
     both["encryptedHeaders"] = json!({"x-a": "2"});
