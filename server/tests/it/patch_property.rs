@@ -10,8 +10,10 @@ use proptest::{
 };
 use serde_json::{json, Value};
 
+use server::{crypto::Keyring, webhooks::stored};
+
 use crate::on_both_databases;
-use crate::support::{body_text, Engine, ServerFnBody, TestApp};
+use crate::support::{body_text, Engine, ServerFnBody, TestApp, TEST_MASTER_KEY};
 
 on_both_databases!(any_patch_yields_a_valid_webhook_or_changes_nothing);
 
@@ -72,6 +74,23 @@ fn operation() -> impl Strategy<Value = Value> {
     )
 }
 
+/// The stored `secret` and `encrypted_headers` columns (ciphertexts) of webhook `id`.
+async fn stored_ciphertexts(app: &TestApp, id: &str) -> (Option<String>, Option<String>) {
+    sqlx::query_as("SELECT secret, encrypted_headers FROM webhooks WHERE id = $1")
+        .bind(id)
+        .fetch_one(app.state.db.pool())
+        .await
+        .expect("the webhook's row")
+}
+
+/// Whether some operation of `patch` writes at or under `field` (the root path writes all).
+fn touches(patch: &Value, field: &str) -> bool {
+    patch.as_array().into_iter().flatten().any(|operation| {
+        let path = operation["path"].as_str().unwrap_or_default();
+        path.is_empty() || path == field || path.starts_with(&format!("{field}/"))
+    })
+}
+
 /// Checks what every stored webhook must satisfy.
 fn assert_valid(webhook: &Value) {
     let url = webhook["url"].as_str().expect("url");
@@ -128,6 +147,7 @@ async fn any_patch_yields_a_valid_webhook_or_changes_nothing(engine: Engine) {
         ),
     );
     let patches = vec(operation(), 1..4);
+    let keyring = Keyring::parse(TEST_MASTER_KEY).expect("test master key");
     let (mut applied, mut refused) = (0, 0);
     for case in 0..CASES {
         // A fresh webhook each case, with a secret and an encrypted header.
@@ -138,8 +158,10 @@ async fn any_patch_yields_a_valid_webhook_or_changes_nothing(engine: Engine) {
         });
         let response = app.api("POST", "/api/v1/webhooks", &key, Some(body)).await;
         let webhook: Value = serde_json::from_str(&body_text(response).await).expect("json");
-        let path = format!("/api/v1/webhooks/{}", webhook["id"].as_str().expect("id"));
+        let id = webhook["id"].as_str().expect("id").to_owned();
+        let path = format!("/api/v1/webhooks/{id}");
         let before = body_text(app.api("GET", &path, &key, None).await).await;
+        let stored_before = stored_ciphertexts(&app, &id).await;
 
         let patch = Value::Array(
             patches
@@ -151,6 +173,7 @@ async fn any_patch_yields_a_valid_webhook_or_changes_nothing(engine: Engine) {
         let status = response.status().as_u16();
         let answer = body_text(response).await;
         let after = body_text(app.api("GET", &path, &key, None).await).await;
+        let stored_after = stored_ciphertexts(&app, &id).await;
         for shown in [&answer, &after] {
             assert!(
                 !shown.contains(SECRET) && !shown.contains(HEADER_VALUE),
@@ -161,10 +184,39 @@ async fn any_patch_yields_a_valid_webhook_or_changes_nothing(engine: Engine) {
             204 => {
                 applied += 1;
                 assert_valid(&serde_json::from_str(&after).expect("json"));
+                // What the patch left alone still opens to the value first stored.
+                let (secret, headers) = &stored_after;
+                if !touches(&patch, "/secret") {
+                    let opened = secret
+                        .as_deref()
+                        .map(|sealed| keyring.open(&stored::secret_context(&id), sealed));
+                    assert!(
+                        matches!(opened, Some(Ok(ref value)) if value == SECRET),
+                        "case {case} {patch}: the secret was lost: {opened:?}"
+                    );
+                }
+                if !touches(&patch, "/encryptedHeaders") {
+                    let opened = headers.as_deref().map(|sealed| {
+                        keyring.open(&stored::encrypted_headers_context(&id), sealed)
+                    });
+                    let Some(Ok(json)) = opened else {
+                        panic!("case {case} {patch}: the encrypted headers were lost: {opened:?}")
+                    };
+                    let values: Value = serde_json::from_str(&json).expect("headers JSON");
+                    assert_eq!(
+                        values,
+                        json!({"Authorization": HEADER_VALUE}),
+                        "case {case} {patch}"
+                    );
+                }
             }
             400 | 403 | 409 => {
                 refused += 1;
                 assert_eq!(before, after, "case {case} {patch}: refused but changed");
+                assert_eq!(
+                    stored_before, stored_after,
+                    "case {case} {patch}: refused but the stored ciphertexts changed"
+                );
             }
             other => panic!("case {case} {patch}: unexpected status {other}: {answer}"),
         }
