@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
             move || shell(leptos_options.clone()),
         )
         .route_layer(middleware::from_fn(console::server_fn_error_status))
+        .route_layer(middleware::from_fn(console::render_to_completion))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             console::session_layer,
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router {
     // navigation) but nobody is redirected.
     let fallback = Router::new()
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(console::render_to_completion))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             console::session_for_fallback,

@@ -89,16 +89,16 @@ impl IntoResponse for ApiError {
             }),
             _ => None,
         };
-        let body = Body {
-            errors: vec![Item {
+        let mut response = error_body(
+            status,
+            Item {
                 code,
                 title,
                 detail,
                 source,
-            }],
+            },
             trace_id,
-        };
-        let mut response = (status, Json(body)).into_response();
+        );
         let headers = response.headers_mut();
         match &self.0 {
             AppError::Unauthorized => {
@@ -113,6 +113,41 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+fn error_body(status: StatusCode, item: Item, trace_id: String) -> Response {
+    let body = Body {
+        errors: vec![item],
+        trace_id,
+    };
+    (status, Json(body)).into_response()
+}
+
+/// A known path asked with a method it does not take: axum answers 405 with an `Allow` header
+/// and an empty body; the body is given in the API's error format, the header kept.
+pub async fn method_not_allowed_in_api_format(response: Response) -> Response {
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return response;
+    }
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let allowed = allow
+        .as_ref()
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let mut answer = error_body(
+        StatusCode::METHOD_NOT_ALLOWED,
+        Item {
+            code: "method-not-allowed",
+            title: "Method not allowed",
+            detail: format!("This path takes {allowed}."),
+            source: None,
+        },
+        uuid::Uuid::new_v4().simple().to_string(),
+    );
+    if let Some(allow) = allow {
+        answer.headers_mut().insert(header::ALLOW, allow);
+    }
+    answer
 }
 
 /// An `/api/v1/…` or `/api/core/…` path that does not exist.

@@ -38,11 +38,16 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         }
         let bytes = axum::body::to_bytes(request.into_body(), BODY_LIMIT)
             .await
-            .map_err(|_| {
-                AppError::PayloadTooLarge(format!(
-                    "The body is larger than {} KiB.",
-                    BODY_LIMIT / 1024
-                ))
+            .map_err(|error| {
+                if error.into_inner().is::<http_body_util::LengthLimitError>() {
+                    AppError::PayloadTooLarge(format!(
+                        "The body is larger than {} KiB.",
+                        BODY_LIMIT / 1024
+                    ))
+                } else {
+                    // The client stopped sending, or sent a broken chunked body.
+                    AppError::invalid("", "The body could not be read to its end.")
+                }
             })?;
         parse(&bytes).map(JsonBody)
     }

@@ -44,6 +44,9 @@ pub fn router() -> Router<AppState> {
             );
     }
     router
+        .route_layer(axum::middleware::map_response(
+            error::method_not_allowed_in_api_format,
+        ))
         // Unknown API paths answer in the API's error format, not with a console page.
         // (The console's server functions live beside these, under `/api/<function>`.)
         .route("/api/v1/{*rest}", any(error::unknown_route))

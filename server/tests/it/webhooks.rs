@@ -353,6 +353,30 @@ async fn bodies_are_checked_before_anything_is_stored(engine: Engine) {
     )
     .await;
     assert_eq!(status, 400, "{error}");
+    // A client that stops sending mid-body: refused as unreadable, not as too large.
+    let broken = futures_util::stream::iter([
+        Ok(axum::body::Bytes::from_static(b"{\"name\":")),
+        Err(std::io::Error::other("the client went away")),
+    ]);
+    let request = Request::post("/api/v1/webhooks")
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "application/json")
+        .body(Body::from_stream(broken))
+        .expect("request");
+    let (status, error) = answer(app.send(request).await).await;
+    assert_eq!((status, pointer_of(&error)), (400, ""), "{error}");
+    // A method a path does not take: 405 in the API's error format, with Allow.
+    let response = app
+        .api("POST", "/api/v1/webhooks/event-types/x", &key, None)
+        .await;
+    assert_eq!(response.status(), 405);
+    let allow = response.headers()["allow"]
+        .to_str()
+        .expect("ASCII")
+        .to_owned();
+    assert!(allow.contains("DELETE"), "{allow}");
+    let (_, error) = answer(response).await;
+    assert_eq!(error["errors"][0]["code"], "method-not-allowed", "{error}");
     let (status, _) = answer(
         app.api("GET", "/api/v1/webhooks", "herald_wrong", None)
             .await,
