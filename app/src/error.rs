@@ -86,7 +86,23 @@ impl AppError {
 impl leptos::server_fn::error::FromServerFnError for AppError {
     type Encoder = leptos::server_fn::codec::JsonEncoding;
 
+    /// On the server, a request whose arguments cannot be decoded (an unknown field, a wrong
+    /// type) is the caller's mistake, answered like any invalid input. Anything else — and in
+    /// the browser, a response that cannot be decoded — is a transport failure.
     fn from_server_fn_error(error: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        AppError::Transport(error.to_string())
+        use leptos::server_fn::error::ServerFnErrorErr;
+        match error {
+            ServerFnErrorErr::Args(message) => unreadable_request(&message),
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(message) => unreadable_request(&message),
+            other => AppError::Transport(other.to_string()),
+        }
+    }
+}
+
+fn unreadable_request(message: &str) -> AppError {
+    AppError::Invalid {
+        field: String::new(),
+        message: format!("The request could not be read: {message}"),
     }
 }

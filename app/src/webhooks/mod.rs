@@ -117,7 +117,7 @@ pub struct WebhookPage {
 /// Everything a client may set on a webhook: a POST or PUT body, or the result of a JSON Patch.
 /// `None` means "not given"; the service applies the defaults of SPEC §2.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct WebhookDraft {
     pub name: String,
     pub description: Option<String>,

@@ -214,8 +214,12 @@ impl ConsoleBackend for ServerBackend {
         caller: &Caller,
         draft: WebhookDraft,
     ) -> Result<Webhook, AppError> {
+        // What the console creates has the console as its origin, whatever the draft says.
         let body = Body {
-            draft,
+            draft: WebhookDraft {
+                origin: None,
+                ..draft
+            },
             kept_encrypted_headers: Vec::new(),
         };
         Ok(self

@@ -18,7 +18,7 @@ use app::{accounts::Caller, error::AppError, webhooks::Webhook};
 use crate::{
     clock::SharedClock,
     crypto::Keyring,
-    db::{webhooks, Database, TenantId},
+    db::{serialize_on, webhooks, Database, TenantId},
     error::Result,
 };
 
@@ -93,6 +93,9 @@ impl Webhooks {
         access::require_webhooks_scope(caller)?;
         let tenant = TenantId::of(caller);
         let mut tx = self.db().begin().await?;
+        // Ordered with writes to the same webhook, so a PUT or PATCH never updates a row that
+        // a delete removed meanwhile.
+        serialize_on(&mut tx, &format!("webhook:{id}")).await?;
         visible_row(&mut tx, caller, id).await?;
         webhooks::delete(&mut tx, &tenant, id).await?;
         tx.commit().await?;

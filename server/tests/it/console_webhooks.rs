@@ -48,17 +48,18 @@ async fn the_console_and_the_api_share_one_webhook(engine: Engine) {
     .await;
     assert_eq!(catalogue.as_array().map(Vec::len), Some(9), "{catalogue}");
 
+    let mut orders = draft("Orders");
+    orders["origin"] = json!("api");
     let created = json_ok(
-        app.console(
-            &session,
-            "create_webhook",
-            json!({"draft": draft("Orders")}),
-        )
-        .await,
+        app.console(&session, "create_webhook", json!({"draft": orders}))
+            .await,
     )
     .await;
     let id = created["id"].as_str().expect("id").to_owned();
-    assert_eq!(created["origin"], "management-console");
+    assert_eq!(
+        created["origin"], "management-console",
+        "the console is the origin"
+    );
     assert_eq!(created["enabled"], true, "enabled by default");
     assert_eq!(created["level"], "tenant", "a TenantAdmin's default level");
     assert_eq!(created["ownerId"], me.as_str());
@@ -179,6 +180,17 @@ async fn the_console_refuses_what_the_api_refuses(engine: Engine) {
             "the console shows the API's message for {field}"
         );
     }
+    let mut unknown_field = draft("Refused");
+    unknown_field["colour"] = json!("red");
+    let refused = app_error(
+        app.console(&session, "create_webhook", json!({"draft": unknown_field}))
+            .await,
+    )
+    .await;
+    assert!(
+        matches!(&refused, AppError::Invalid { message, .. } if message.contains("colour")),
+        "an unknown field is refused: {refused:?}"
+    );
     let unknown = app_error(
         app.console(&session, "list_webhooks", json!({"query": "colour=red"}))
             .await,
