@@ -64,9 +64,10 @@ async fn main() -> ExitCode {
 async fn run(settings: Settings) -> Result<(), StartError> {
     let shutdown = shutdown_signal()?;
     let database_url = settings.database_url();
+    // The key first: PostgreSQL without a master key stops here, before any migration runs.
+    let keyring = settings.keyring()?;
     let db = Database::open(&database_url).await?;
     tracing::info!(database = %database_url, "database ready");
-    let keyring = settings.keyring()?;
 
     let state = AppState::new(
         site::leptos_options(&settings.site_root),

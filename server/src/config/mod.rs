@@ -500,4 +500,31 @@ mod tests {
             "{error}"
         );
     }
+
+    #[test]
+    fn the_master_key_comes_from_a_setting_or_a_file_beside_sqlite() {
+        use crate::crypto::KeyError;
+        let postgres = parse(&["--database-url", "postgres://herald@db.example.com/herald"])
+            .expect("valid flags");
+        assert!(matches!(postgres.keyring(), Err(KeyError::Missing)));
+
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let database = dir.path().join("herald.db");
+        let url = format!("sqlite://{}", database.display());
+        let sqlite = parse(&["--database-url", &url]).expect("valid flags");
+        let first = sqlite.keyring().expect("a key file is created");
+        let key_file = dir.path().join("herald.db.key");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&key_file)
+                .expect("key file")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let sealed = first.seal("context", "value").expect("seal");
+        let again = sqlite.keyring().expect("the same key file is read");
+        assert_eq!(again.open("context", &sealed).expect("opens"), "value");
+    }
 }

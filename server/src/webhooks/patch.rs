@@ -55,8 +55,15 @@ pub(super) async fn patched_body(
     let mut types = webhooks::event_types_of(tx, tenant, &[row.id.as_str()]).await?;
     let draft = stored::to_draft(row, types.remove(&row.id).unwrap_or_default())?;
     let mut document = normalised_document(&draft, &stored::encrypted_header_names(row)?);
-    json_patch::patch(&mut document, patch)
-        .map_err(|error| AppError::invalid("", format!("The patch does not apply: {error}")))?;
+    json_patch::patch(&mut document, patch).map_err(|error| {
+        AppError::invalid(
+            format!("/{}/path", error.operation),
+            format!(
+                "Operation {}: the patch does not apply: {error}",
+                error.operation
+            ),
+        )
+    })?;
     read_body(&document, BodyKind::Patched)
 }
 
@@ -99,6 +106,13 @@ fn check_operations(operations: &Value) -> Result<Vec<String>> {
                 return Err(AppError::invalid(
                     format!("/{index}/path"),
                     format!("Operation {index}: {path:?} is not a writable field of a webhook."),
+                )
+                .into());
+            }
+            if op != "remove" && operation.get("value").is_none() {
+                return Err(AppError::invalid(
+                    format!("/{index}/value"),
+                    format!("Operation {index}: {op} needs a value."),
                 )
                 .into());
             }
@@ -151,6 +165,12 @@ mod tests {
         assert!(refusal(json!([{"op": "replace", "path": "", "value": {}}]))
             .message_for("/0/path")
             .is_some());
+        assert!(refusal(json!([
+            {"op": "remove", "path": "/description"},
+            {"op": "add", "path": "/headers/X-Team"}
+        ]))
+        .message_for("/1/value")
+        .is_some());
         assert!(refusal(json!({"op": "replace"})).message_for("").is_some());
         assert!(refusal(json!([])).message_for("").is_some());
     }

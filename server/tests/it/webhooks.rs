@@ -20,6 +20,7 @@ on_both_databases!(
     tenant_admins_manage_custom_event_types,
     an_unavailable_database_answers_503,
     owner_and_audit_filters_and_level_switches,
+    reads_are_limited_and_links_carry_the_filters,
 );
 
 pub const ADMIN: &str = "ada@example.com";
@@ -447,6 +448,23 @@ async fn json_patch_is_atomic_and_limited_to_writable_fields(engine: Engine) {
     let (_, moved) = answer(app.api("GET", &path, &key, None).await).await;
     assert_eq!(moved["url"], "https://new.example.com/");
     assert_eq!(moved["encryptedHeaders"], json!(["Authorization"]));
+    // An operation that cannot apply names itself; nothing before it stays applied.
+    let (status, error) = answer(
+        app.api(
+            "PATCH",
+            &path,
+            &key,
+            Some(json!([
+                {"op": "replace", "path": "/name", "value": "Half-way"},
+                {"op": "remove", "path": "/headers/X-Missing"}
+            ])),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!((status, pointer_of(&error)), (400, "/1/path"), "{error}");
+    let (_, unchanged) = answer(app.api("GET", &path, &key, None).await).await;
+    assert_eq!(unchanged, moved);
 }
 
 async fn secrets_are_stored_encrypted_and_never_returned(engine: Engine) {
@@ -1130,4 +1148,78 @@ async fn owner_and_audit_filters_and_level_switches(engine: Engine) {
         assert_eq!(status, 200, "{query}: {page}");
         assert_eq!(ids(&page), expected, "{query}");
     }
+}
+
+async fn reads_are_limited_and_links_carry_the_filters(engine: Engine) {
+    let app = TestApp::start_with_services(engine, |settings| {
+        settings.rate_limits.reads_per_minute = 8;
+    })
+    .await;
+    let (_, key) = admin_key(&app).await;
+    for name in [
+        "Match 1",
+        "Other",
+        "match 2",
+        "MATCH 3",
+        "Other too",
+        "Match 4",
+        "Match 5",
+    ] {
+        let response = app
+            .api("POST", "/api/v1/webhooks", &key, Some(webhook(name)))
+            .await;
+        assert_eq!(response.status(), 201);
+    }
+    // Filtered pages: every link keeps the filter, sort and limit.
+    let mut path = "/api/v1/webhooks?name=match&limit=2&sort=name".to_owned();
+    let mut names = Vec::new();
+    let mut reads = 0;
+    loop {
+        let (status, page) = answer(app.api("GET", &path, &key, None).await).await;
+        reads += 1;
+        assert_eq!(status, 200, "{page}");
+        let this = page["links"]["self"]["href"].as_str().expect("self");
+        assert_eq!(this, format!("{}{path}", crate::support::PUBLIC_URL));
+        names.extend(
+            page["data"]
+                .as_array()
+                .expect("data")
+                .iter()
+                .map(|webhook| webhook["name"].as_str().expect("name").to_owned()),
+        );
+        let Some(next) = page["links"]["next"]["href"].as_str() else {
+            break;
+        };
+        assert!(
+            next.starts_with(&format!(
+                "{}/api/v1/webhooks?name=match&limit=2&sort=name&next=",
+                crate::support::PUBLIC_URL
+            )),
+            "{next}"
+        );
+        path = link_path(next);
+    }
+    assert_eq!(
+        names,
+        ["Match 1", "match 2", "MATCH 3", "Match 4", "Match 5"]
+    );
+    assert_eq!(reads, 3);
+
+    // The rest of the minute's read budget, then 429 with Retry-After.
+    for _ in reads..8 {
+        let response = app.api("GET", "/api/v1/webhooks", &key, None).await;
+        assert_eq!(response.status(), 200);
+    }
+    let response = app.api("GET", "/api/v1/webhooks", &key, None).await;
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    let (_, error) = answer(response).await;
+    assert_eq!(error["errors"][0]["code"], "too-many-requests", "{error}");
+    let response = app
+        .api("POST", "/api/v1/webhooks", &key, Some(webhook("Write")))
+        .await;
+    assert_eq!(response.status(), 201, "writes have their own budget");
+    app.clock.advance(time::Duration::minutes(1));
+    let response = app.api("GET", "/api/v1/webhooks", &key, None).await;
+    assert_eq!(response.status(), 200, "a new minute");
 }

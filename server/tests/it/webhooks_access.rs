@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 
 use crate::{
     on_both_databases,
-    support::{json_ok, Engine, ServerFnBody, TestApp},
-    webhooks::{admin_key, answer, key_for, webhook},
+    support::{json_ok, Engine, ServerFnBody, TestApp, PASSWORD},
+    webhooks::{admin_key, answer, key_for, pointer_of, user_id, webhook},
 };
 
 on_both_databases!(
@@ -15,6 +15,8 @@ on_both_databases!(
     managers_edit_delete_and_reassign_everyones,
     an_owner_at_the_quota_cannot_be_given_another_webhook,
     keys_without_the_webhooks_scope_are_refused,
+    owners_are_active_users_of_the_same_tenant,
+    custom_types_stay_in_their_tenant,
 );
 
 fn path_of(webhook: &Value) -> String {
@@ -269,4 +271,153 @@ async fn keys_without_the_webhooks_scope_are_refused(engine: Engine) {
     }
     let (_, unchanged) = answer(app.api("GET", &path, &admin_key, None).await).await;
     assert_eq!(unchanged, existing);
+}
+
+/// The first admin of a second tenant, signed in, with a `webhooks` key: (user id, key).
+async fn other_tenant_admin(app: &TestApp) -> (String, String) {
+    let (tenant, _) = app
+        .state
+        .accounts
+        .create_tenant("Other")
+        .await
+        .expect("tenant");
+    app.state
+        .accounts
+        .create_admin(&tenant, "eve@example.com", "Eve", PASSWORD)
+        .await
+        .expect("admin");
+    let session = app.sign_in("eve@example.com", PASSWORD).await;
+    let id = user_id(app, &session).await;
+    let key = key_for(app, &session, &id).await;
+    (id, key)
+}
+
+async fn owners_are_active_users_of_the_same_tenant(engine: Engine) {
+    let app = TestApp::start(engine).await;
+    let (admin, admin_key) = admin_key(&app).await;
+    let (gone_id, _) = member(&app, &admin, "gone@example.com", "use-webhooks").await;
+    json_ok(
+        app.server_fn(
+            "set_user_active",
+            Some(&admin),
+            ServerFnBody::Json(json!({"user_id": gone_id, "active": false})),
+        )
+        .await,
+    )
+    .await;
+    let (eve_id, _) = other_tenant_admin(&app).await;
+    let existing = create(&app, &admin_key, webhook("Existing")).await;
+    for owner in [gone_id.as_str(), eve_id.as_str()] {
+        let mut body = webhook("Owned elsewhere");
+        body["ownerId"] = json!(owner);
+        body["level"] = json!("user");
+        let (status, error) = answer(
+            app.api("POST", "/api/v1/webhooks", &admin_key, Some(body))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (status, pointer_of(&error)),
+            (400, "/ownerId"),
+            "{owner}: {error}"
+        );
+        let (status, error) = answer(
+            app.api(
+                "PATCH",
+                &path_of(&existing),
+                &admin_key,
+                Some(replace("/ownerId", json!(owner))),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (status, pointer_of(&error)),
+            (400, "/ownerId"),
+            "{owner}: {error}"
+        );
+    }
+    let (_, unchanged) = answer(app.api("GET", &path_of(&existing), &admin_key, None).await).await;
+    assert_eq!(unchanged, existing);
+}
+
+async fn custom_types_stay_in_their_tenant(engine: Engine) {
+    let app = TestApp::start(engine).await;
+    let (_, admin_key) = admin_key(&app).await;
+    let (_, eve) = other_tenant_admin(&app).await;
+    let custom = json!({
+        "name": "com.example.build.finished", "title": "Build finished", "levels": ["tenant", "user"],
+        "category": "Builds", "exampleData": {"ok": true}
+    });
+    let (status, _) = answer(
+        app.api(
+            "POST",
+            "/api/v1/webhooks/event-types",
+            &admin_key,
+            Some(custom.clone()),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let names = |catalogue: &Value| -> Vec<String> {
+        catalogue["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(|event_type| event_type["name"].as_str().expect("name").to_owned())
+            .collect()
+    };
+    let (_, ours) = answer(
+        app.api("GET", "/api/v1/webhooks/event-types", &admin_key, None)
+            .await,
+    )
+    .await;
+    let (_, theirs) = answer(
+        app.api("GET", "/api/v1/webhooks/event-types", &eve, None)
+            .await,
+    )
+    .await;
+    assert!(
+        names(&ours).contains(&"com.example.build.finished".to_owned()),
+        "{ours}"
+    );
+    assert!(
+        !names(&theirs).contains(&"com.example.build.finished".to_owned()),
+        "{theirs}"
+    );
+
+    let mut subscribing = webhook("Builds");
+    subscribing["eventTypes"] = json!(["com.example.build.finished"]);
+    let (status, error) = answer(
+        app.api("POST", "/api/v1/webhooks", &eve, Some(subscribing.clone()))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, pointer_of(&error)),
+        (400, "/eventTypes/0"),
+        "{error}"
+    );
+    let response = app
+        .api(
+            "DELETE",
+            "/api/v1/webhooks/event-types/com.example.build.finished",
+            &eve,
+            None,
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        404,
+        "another tenant's type does not exist for them"
+    );
+    // The other tenant may define the same name for itself.
+    let (status, _) = answer(
+        app.api("POST", "/api/v1/webhooks/event-types", &eve, Some(custom))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 201);
+    create(&app, &admin_key, subscribing).await;
 }
