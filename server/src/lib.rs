@@ -10,6 +10,7 @@ pub mod config;
 pub mod console;
 pub mod crypto;
 pub mod db;
+pub mod delivery;
 pub mod error;
 pub mod health;
 pub mod rest;
