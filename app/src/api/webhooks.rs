@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::{
     error::AppError,
-    event_types::{CustomEventType, EventType, Level},
+    event_types::{CustomEventType, EventType},
     webhooks::{Webhook, WebhookDraft, WebhookPage},
 };
 
@@ -57,20 +57,9 @@ pub async fn custom_event_types() -> Result<Vec<CustomEventType>, AppError> {
 /// Adds a custom type; `example_data` is the JSON text of its example `data`.
 #[server(endpoint = "create_event_type", input = Json)]
 pub async fn create_event_type(
-    name: String,
-    title: String,
-    description: String,
-    levels: Vec<Level>,
-    category: String,
+    event_type: EventType,
     example_data: String,
 ) -> Result<CustomEventType, AppError> {
-    let event_type = EventType {
-        name,
-        title,
-        description,
-        levels,
-        category,
-    };
     backend()?
         .create_event_type(&caller()?, &event_type, &example_data)
         .await

@@ -50,15 +50,8 @@ fn legacy(event: &EventRecord) -> String {
     out.text("eventType", &event.event_type);
     let mut extensions = JsonObject::new();
     extensions.text("tenantId", &event.tenant_id);
-    for (name, value) in [
-        ("userId", &event.user_id),
-        ("ownerId", &event.owner_id),
-        ("spaceId", &event.space_id),
-        ("topLevelResourceId", &event.top_level_resource_id),
-    ] {
-        if let Some(value) = value {
-            extensions.text(name, value);
-        }
+    for (name, _, value) in optional_extensions(event) {
+        extensions.text(name, value);
     }
     out.raw("extensions", &extensions.finish());
     if let Some(data) = &event.data {
@@ -76,20 +69,34 @@ fn cloud_event(event: &EventRecord) -> String {
     out.text("time", &event.time);
     out.text("datacontenttype", &event.data_content_type);
     out.text("tenantid", &event.tenant_id);
-    for (name, value) in [
-        ("userid", &event.user_id),
-        ("ownerid", &event.owner_id),
-        ("spaceid", &event.space_id),
-        ("toplevelresourceid", &event.top_level_resource_id),
-    ] {
-        if let Some(value) = value {
-            out.text(name, value);
-        }
+    for (_, name, value) in optional_extensions(event) {
+        out.text(name, value);
     }
     if let Some(data) = &event.data {
         out.raw("data", data);
     }
     out.finish()
+}
+
+/// The optional extension attributes the event has, in SPEC order: (legacy name, CloudEvents
+/// name, value).
+fn optional_extensions(
+    event: &EventRecord,
+) -> impl Iterator<Item = (&'static str, &'static str, &str)> {
+    [
+        ("userId", "userid", &event.user_id),
+        ("ownerId", "ownerid", &event.owner_id),
+        ("spaceId", "spaceid", &event.space_id),
+        (
+            "topLevelResourceId",
+            "toplevelresourceid",
+            &event.top_level_resource_id,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(legacy, cloud_event, value)| {
+        value.as_deref().map(|value| (legacy, cloud_event, value))
+    })
 }
 
 /// A compact JSON object written member by member, in the order given.

@@ -11,11 +11,11 @@ use axum::{
     http::StatusCode,
     Json,
 };
-use serde::{de::DeserializeOwned, Serialize};
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::{json_body::JsonBody, rate_limit::Access, ApiCaller, ApiError};
-use crate::AppState;
+use crate::{webhooks::document::field, AppState};
 
 #[derive(Serialize)]
 pub struct EventTypes {
@@ -46,7 +46,7 @@ const NEW_TYPE_FIELDS: [&str; 6] = [
 
 /// Reads a `POST …/event-types` body: every problem of shape names its field; the values are
 /// checked by the service's rules. Absent text fields are empty, which those rules refuse.
-fn read_new_type(body: &Value) -> Result<(EventType, String), AppError> {
+fn read_new_type(body: &Value) -> crate::error::Result<(EventType, String)> {
     let object = body
         .as_object()
         .ok_or_else(|| AppError::invalid("", "The body must be a JSON object."))?;
@@ -57,7 +57,8 @@ fn read_new_type(body: &Value) -> Result<(EventType, String), AppError> {
         return Err(AppError::invalid(
             format!("/{}", pointer::escape(unknown)),
             format!("{unknown} is not a field of an event type."),
-        ));
+        )
+        .into());
     }
     let example = object
         .get("exampleData")
@@ -70,20 +71,6 @@ fn read_new_type(body: &Value) -> Result<(EventType, String), AppError> {
         category: field(object, "category", "a string")?,
     };
     Ok((event_type, example.to_string()))
-}
-
-/// One field; absent or `null` is the type's empty value.
-fn field<T: DeserializeOwned + Default>(
-    object: &Map<String, Value>,
-    name: &str,
-    expected: &str,
-) -> Result<T, AppError> {
-    match object.get(name) {
-        None | Some(Value::Null) => Ok(T::default()),
-        Some(value) => serde_json::from_value(value.clone()).map_err(|_| {
-            AppError::invalid(format!("/{name}"), format!("{name} must be {expected}."))
-        }),
-    }
 }
 
 pub async fn create(

@@ -10,6 +10,7 @@ use app::{
     validation::pointer,
     webhooks::{Origin, WebhookDraft, READ_ONLY_FIELDS},
 };
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::error::Result;
@@ -123,21 +124,27 @@ fn wrong_type(field: &str, expected: &str) -> crate::error::Error {
     AppError::invalid(format!("/{field}"), format!("{field} must be {expected}.")).into()
 }
 
-/// A string field; `null` and absent are both "not given".
-fn text(object: &Map<String, Value>, field: &str) -> Result<Option<String>> {
-    match object.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => Ok(Some(text.clone())),
-        Some(_) => Err(wrong_type(field, "a string")),
+/// One field of a JSON object body, of any type serde reads; absent or `null` is the type's
+/// empty value (`None` for an `Option`), and a value of another type is refused naming the
+/// field. Shared by every JSON body the API reads field by field.
+pub fn field<T: DeserializeOwned + Default>(
+    object: &Map<String, Value>,
+    name: &str,
+    expected: &str,
+) -> Result<T> {
+    match object.get(name) {
+        None | Some(Value::Null) => Ok(T::default()),
+        Some(value) => T::deserialize(value).map_err(|_| wrong_type(name, expected)),
     }
 }
 
-fn flag(object: &Map<String, Value>, field: &str) -> Result<Option<bool>> {
-    match object.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(flag)) => Ok(Some(*flag)),
-        Some(_) => Err(wrong_type(field, "true or false")),
-    }
+/// A string field; `null` and absent are both "not given".
+fn text(object: &Map<String, Value>, name: &str) -> Result<Option<String>> {
+    field(object, name, "a string")
+}
+
+fn flag(object: &Map<String, Value>, name: &str) -> Result<Option<bool>> {
+    field(object, name, "true or false")
 }
 
 fn choice<T>(

@@ -136,13 +136,14 @@ impl ListRequest {
             };
             match name.as_str() {
                 "limit" => {
+                    let message = format!(
+                        "limit is a number from 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."
+                    );
                     request.limit = value
-                    .parse()
-                    .ok()
-                    .filter(|limit| (1..=MAX_LIMIT).contains(limit))
-                    .ok_or_else(|| {
-                        invalid(name, format!("limit is a number from 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."))
-                    })?;
+                        .parse()
+                        .ok()
+                        .filter(|limit| (1..=MAX_LIMIT).contains(limit))
+                        .ok_or_else(|| invalid(name, message))?;
                 }
                 "sort" => {
                     request.sort = Sort::parse(value).ok_or_else(|| {
@@ -175,12 +176,8 @@ impl ListRequest {
                     filters.origins = list()
                         .map(|origin| {
                             Origin::parse(&origin).ok_or_else(|| {
-                                invalid(
-                                    name,
-                                    format!(
-                                "{origin} is not an origin (api, automations, management-console)."
-                            ),
-                                )
+                                let known = "api, automations, management-console";
+                                invalid(name, format!("{origin} is not an origin ({known})."))
                             })
                         })
                         .collect::<Result<_, _>>()?

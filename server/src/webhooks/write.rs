@@ -64,7 +64,7 @@ impl Webhooks {
         .await
     }
 
-    pub(super) async fn write(&self, caller: &Caller, kind: Write) -> Result<Webhook> {
+    pub(super) async fn write(&self, caller: &Caller, mut kind: Write) -> Result<Webhook> {
         access::require_webhooks_scope(caller)?;
         let tenant = TenantId::of(caller);
         let now = self.now_millis();
@@ -80,8 +80,8 @@ impl Webhooks {
             }
         };
         serialize_on(&mut tx, &catalogue::lock_name(&tenant)).await?;
-        let body = match (&kind, &existing) {
-            (Write::Create { body, .. } | Write::Replace { body, .. }, _) => body.clone(),
+        let body = match (&mut kind, &existing) {
+            (Write::Create { body, .. } | Write::Replace { body, .. }, _) => std::mem::take(body),
             (Write::Patch { patch, .. }, Some(row)) => {
                 super::patch::patched_body(&mut tx, &tenant, row, patch).await?
             }

@@ -280,11 +280,13 @@ async fn tenant_admins_manage_custom_types_in_the_console(engine: Engine) {
     let app = TestApp::start(engine).await;
     let (admin, _) = admin_key(&app).await;
     let custom = json!({
-        "name": "com.example.deploy.finished",
-        "title": "Deploy finished",
-        "description": "A deployment completed",
-        "levels": ["tenant"],
-        "category": "Deployments",
+        "event_type": {
+            "name": "com.example.deploy.finished",
+            "title": "Deploy finished",
+            "description": "A deployment completed",
+            "levels": ["tenant"],
+            "category": "Deployments",
+        },
         "example_data": "{\"service\": \"orders\", \"version\": 7}",
     });
     let created = json_ok(
@@ -322,7 +324,7 @@ async fn tenant_admins_manage_custom_types_in_the_console(engine: Engine) {
         .add_user(&admin, "manager@example.com", "manage-webhooks")
         .await;
     let mut other = custom.clone();
-    other["name"] = json!("com.example.deploy.started");
+    other["event_type"]["name"] = json!("com.example.deploy.started");
     for (name, body) in [
         ("create_event_type", other),
         (

@@ -948,6 +948,33 @@ async fn tenant_admins_manage_custom_event_types(engine: Engine) {
     )
     .await;
     assert_eq!((status, pointer_of(&error)), (400, "/name"));
+    // Bodies of the wrong shape name the field at fault.
+    let valid = json!({"name": "com.example.other", "title": "Other", "levels": ["tenant"],
+        "category": "Other", "exampleData": {}});
+    let shaped = |field: &str, value: Option<Value>| {
+        let mut body = valid.clone();
+        match value {
+            Some(value) => body[field] = value,
+            None => drop(body.as_object_mut().expect("object").remove(field)),
+        }
+        body
+    };
+    for (body, pointer) in [
+        (shaped("colour", Some(json!("red"))), "/colour"),
+        (shaped("levels", Some(json!("tenant"))), "/levels"),
+        (shaped("levels", Some(json!(["team"]))), "/levels"),
+        (shaped("title", Some(json!(5))), "/title"),
+        (shaped("title", None), "/title"),
+        (shaped("exampleData", None), "/exampleData"),
+        (json!(["not", "an", "object"]), ""),
+    ] {
+        let (status, error) = answer(app.api("POST", base, &key, Some(body.clone())).await).await;
+        assert_eq!(
+            (status, pointer_of(&error)),
+            (400, pointer),
+            "{body}: {error}"
+        );
+    }
     let (_, catalogue) = answer(app.api("GET", base, &key, None).await).await;
     assert_eq!(catalogue["data"].as_array().map(Vec::len), Some(10));
 

@@ -34,6 +34,21 @@ async fn member(app: &TestApp, admin: &str, email: &str, role: &str) -> (String,
     (id, key)
 }
 
+/// Replaces one field of the webhook at `path` with a JSON Patch: the status and the answer.
+async fn patch_field(
+    app: &TestApp,
+    key: &str,
+    path: &str,
+    field: &str,
+    value: Value,
+) -> (u16, Value) {
+    answer(
+        app.api("PATCH", path, key, Some(replace(field, value)))
+            .await,
+    )
+    .await
+}
+
 async fn create(app: &TestApp, key: &str, body: Value) -> Value {
     let (status, created) =
         answer(app.api("POST", "/api/v1/webhooks", key, Some(body)).await).await;
@@ -60,15 +75,8 @@ async fn use_webhooks_users_change_only_their_own(engine: Engine) {
         (after_put["level"].as_str(), after_put["ownerId"].as_str()),
         (Some("user"), Some(ann_id.as_str()))
     );
-    let response = app
-        .api(
-            "PATCH",
-            &own_path,
-            &ann,
-            Some(replace("/name", json!("Ann's, patched"))),
-        )
-        .await;
-    assert_eq!(response.status(), 204);
+    let (status, _) = patch_field(&app, &ann, &own_path, "/name", json!("Ann's, patched")).await;
+    assert_eq!(status, 204);
 
     // Giving it away or making it tenant-level: visible, so 403, and nothing changes.
     let bob_id = bobs["ownerId"].as_str().expect("owner").to_owned();
@@ -117,24 +125,17 @@ async fn managers_edit_delete_and_reassign_everyones(engine: Engine) {
     let anns = create(&app, &ann, webhook("Ann's")).await;
     let path = path_of(&anns);
 
-    let response = app
-        .api(
-            "PATCH",
-            &path,
-            &manager,
-            Some(replace("/description", json!("checked by Max"))),
-        )
-        .await;
-    assert_eq!(response.status(), 204);
-    let response = app
-        .api(
-            "PATCH",
-            &path,
-            &manager,
-            Some(replace("/ownerId", json!(bob_id))),
-        )
-        .await;
-    assert_eq!(response.status(), 204, "a manager may reassign the owner");
+    let (status, _) = patch_field(
+        &app,
+        &manager,
+        &path,
+        "/description",
+        json!("checked by Max"),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _) = patch_field(&app, &manager, &path, "/ownerId", json!(bob_id)).await;
+    assert_eq!(status, 204, "a manager may reassign the owner");
     let (_, moved) = answer(app.api("GET", &path, &bob, None).await).await;
     assert_eq!(moved["ownerId"], bob_id.as_str());
     assert_eq!(moved["level"], "user");
@@ -155,19 +156,15 @@ async fn managers_edit_delete_and_reassign_everyones(engine: Engine) {
     assert_eq!(status, 400, "the owner must be a user of the tenant");
 
     let tenant_hook = create(&app, &admin_key, webhook("Tenant-wide")).await;
-    let response = app
-        .api(
-            "PATCH",
-            &path_of(&tenant_hook),
-            &manager,
-            Some(replace("/ownerId", json!(ann_id))),
-        )
-        .await;
-    assert_eq!(
-        response.status(),
-        204,
-        "a manager may edit a tenant-level webhook"
-    );
+    let (status, _) = patch_field(
+        &app,
+        &manager,
+        &path_of(&tenant_hook),
+        "/ownerId",
+        json!(ann_id),
+    )
+    .await;
+    assert_eq!(status, 204, "a manager may edit a tenant-level webhook");
     let response = app
         .api("DELETE", &path_of(&tenant_hook), &manager, None)
         .await;
@@ -217,17 +214,10 @@ async fn an_owner_at_the_quota_cannot_be_given_another_webhook(engine: Engine) {
     }
     let (_, unchanged) = answer(app.api("GET", &path, &admin_key, None).await).await;
     assert_eq!(unchanged, admins, "nothing changed");
-    let response = app
-        .api(
-            "PATCH",
-            &path,
-            &admin_key,
-            Some(replace("/name", json!("Admin's, renamed"))),
-        )
-        .await;
+    let (status, _) =
+        patch_field(&app, &admin_key, &path, "/name", json!("Admin's, renamed")).await;
     assert_eq!(
-        response.status(),
-        204,
+        status, 204,
         "an edit that keeps the owner is not a new webhook"
     );
 }
@@ -321,14 +311,12 @@ async fn owners_are_active_users_of_the_same_tenant(engine: Engine) {
             (400, "/ownerId"),
             "{owner}: {error}"
         );
-        let (status, error) = answer(
-            app.api(
-                "PATCH",
-                &path_of(&existing),
-                &admin_key,
-                Some(replace("/ownerId", json!(owner))),
-            )
-            .await,
+        let (status, error) = patch_field(
+            &app,
+            &admin_key,
+            &path_of(&existing),
+            "/ownerId",
+            json!(owner),
         )
         .await;
         assert_eq!(
