@@ -9,6 +9,7 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod components;
+pub mod deliveries;
 pub mod error;
 pub mod event_types;
 pub mod pages;

@@ -13,6 +13,7 @@ pub mod db;
 pub mod delivery;
 pub mod error;
 pub mod health;
+pub mod paging;
 pub mod rest;
 pub mod site;
 pub mod state;

@@ -27,6 +27,8 @@ enum StartError {
     MasterKey(#[from] server::crypto::KeyError),
     #[error("cannot prepare the first tenant: {0}")]
     Bootstrap(app::error::AppError),
+    #[error(transparent)]
+    DeliveryClient(#[from] server::delivery::ClientError),
     #[error("cannot listen for SIGTERM and SIGINT: {0}")]
     Signals(std::io::Error),
     #[error("the HTTP server failed: {0}")]
@@ -75,7 +77,7 @@ async fn run(settings: Settings) -> Result<(), StartError> {
         Arc::new(SystemClock),
         keyring,
         settings.service_settings(),
-    );
+    )?;
     if let Some(link) = state
         .accounts
         .bootstrap()
@@ -102,11 +104,13 @@ async fn run(settings: Settings) -> Result<(), StartError> {
         source,
     })?;
     tracing::info!("Herald is listening on http://{address}");
+    let workers = state.deliveries.start();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(StartError::Serve)?;
+    workers.stop();
     db.close().await;
     tracing::info!("Herald stopped");
     Ok(())

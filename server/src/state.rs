@@ -10,6 +10,7 @@ use crate::{
     clock::SharedClock,
     crypto::Keyring,
     db::Database,
+    delivery::{ClientError, DeliveryEngine, DeliverySettings},
     rest::rate_limit::{RateLimiter, RateLimits},
     webhooks::{WebhookSettings, Webhooks},
 };
@@ -19,6 +20,7 @@ use crate::{
 pub struct ServiceSettings {
     pub accounts: AccountSettings,
     pub webhooks: WebhookSettings,
+    pub delivery: DeliverySettings,
     pub rate_limits: RateLimits,
 }
 
@@ -30,32 +32,32 @@ pub struct AppState {
     pub clock: SharedClock,
     pub accounts: Accounts,
     pub webhooks: Webhooks,
+    pub deliveries: DeliveryEngine,
     pub rate_limiter: Arc<RateLimiter>,
 }
 
 impl AppState {
-    /// The services on one database, clock and keyring.
+    /// The services on one database, clock and keyring. Fails only when the delivery client
+    /// cannot be built (an unreadable CA certificate file).
     pub fn new(
         leptos_options: LeptosOptions,
         db: Database,
         clock: SharedClock,
         keyring: Keyring,
         settings: ServiceSettings,
-    ) -> Self {
+    ) -> Result<Self, ClientError> {
+        let keyring = Arc::new(keyring);
         let accounts = Accounts::new(db.clone(), clock.clone(), settings.accounts);
-        let webhooks = Webhooks::new(
-            db.clone(),
-            clock.clone(),
-            Arc::new(keyring),
-            settings.webhooks,
-        );
-        Self {
+        let webhooks = Webhooks::new(db.clone(), clock.clone(), keyring.clone(), settings.webhooks);
+        let deliveries = DeliveryEngine::new(db.clone(), clock.clone(), keyring, settings.delivery)?;
+        Ok(Self {
             leptos_options,
             db,
             clock,
             accounts,
             webhooks,
+            deliveries,
             rate_limiter: Arc::new(RateLimiter::new(settings.rate_limits)),
-        }
+        })
     }
 }

@@ -9,7 +9,8 @@ use app::{
 
 use super::{new_id, require_tenant_admin, Accounts};
 use crate::{
-    db::{api_keys, links, serialize_on, sessions, users, webhooks, TenantId},
+    db::{api_keys, deliveries, links, serialize_on, sessions, users, webhooks, TenantId},
+    delivery::WEBHOOK_DISABLED,
     error::{is_unique_violation, Error, Result},
     timestamps::rfc3339,
 };
@@ -205,6 +206,7 @@ impl Accounts {
                 now,
             )
             .await?;
+            deliveries::end_pending_of_disabled(&mut tx, &tenant, WEBHOOK_DISABLED).await?;
             for purpose in [LinkPurpose::Invite, LinkPurpose::PasswordReset] {
                 links::withdraw_for_user(&mut tx, &tenant, user_id, purpose).await?;
             }

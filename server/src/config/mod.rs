@@ -113,6 +113,63 @@ pub struct Settings {
     #[arg(long, env = "HERALD_API_WRITES_PER_MINUTE", default_value_t = 100, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub api_writes_per_minute: u32,
 
+    /// Longest wait for a delivery's connection (TCP and TLS).
+    #[arg(long, env = "HERALD_CONNECT_TIMEOUT", default_value = "5s", value_name = "DURATION", value_parser = parse_std_duration)]
+    pub connect_timeout: std::time::Duration,
+
+    /// Longest a delivery attempt may take in all, reading the response included.
+    #[arg(long, env = "HERALD_REQUEST_TIMEOUT", default_value = "10s", value_name = "DURATION", value_parser = parse_std_duration)]
+    pub request_timeout: std::time::Duration,
+
+    /// The waits between a delivery's attempts, comma-separated; one attempt more than waits
+    /// is made (±20 % jitter on each wait).
+    #[arg(long, env = "HERALD_RETRY_SCHEDULE", default_value = crate::delivery::DEFAULT_RETRY_SCHEDULE, value_name = "DURATION,...", value_delimiter = ',', value_parser = parse_std_duration)]
+    pub retry_schedule: Vec<std::time::Duration>,
+
+    /// How long deliveries and events are kept before they are purged.
+    #[arg(long, env = "HERALD_RETENTION", default_value = "7days", value_name = "DURATION", value_parser = parse_std_duration)]
+    pub retention: std::time::Duration,
+
+    /// Deliveries ended `fail` in a row that disable a webhook.
+    #[arg(long, env = "HERALD_FAILURE_THRESHOLD", default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub failure_threshold: u32,
+
+    /// How long every attempt to a webhook may fail before it is disabled.
+    #[arg(long, env = "HERALD_FAILING_PERIOD", default_value = "5days", value_name = "DURATION", value_parser = parse_std_duration)]
+    pub failing_period: std::time::Duration,
+
+    /// Delivery attempts in flight at once in this process.
+    #[arg(long, env = "HERALD_DELIVERY_WORKERS", default_value_t = 64, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub delivery_workers: u16,
+
+    /// Delivery attempts in flight at once to one webhook in this process.
+    #[arg(long, env = "HERALD_PER_WEBHOOK_IN_FLIGHT", default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub per_webhook_in_flight: u16,
+
+    /// The `User-Agent` header of every delivery.
+    #[arg(long, env = "HERALD_USER_AGENT", default_value = "Qlik Webhook", value_name = "TEXT")]
+    pub user_agent: String,
+
+    /// Where deliveries may go although it is not a public address: CIDR ranges, addresses and
+    /// host names, comma-separated. [default: none]
+    #[arg(long, env = "HERALD_DELIVERY_ALLOW", value_name = "CIDR|HOST,...", value_delimiter = ',', value_parser = parse_allowed)]
+    pub delivery_allow: Vec<Allowed>,
+
+    /// Host names resolved without DNS, as `name=address` pairs, comma-separated (a name may be
+    /// given several times). The addresses are still checked against the allow-list.
+    /// [default: none]
+    #[arg(long, env = "HERALD_DELIVERY_HOSTS", value_name = "NAME=ADDR,...", value_delimiter = ',', value_parser = parse_host_entry)]
+    pub delivery_hosts: Vec<(String, std::net::IpAddr)>,
+
+    /// PEM files of CA certificates that delivery TLS trusts besides the system's,
+    /// comma-separated. [default: none]
+    #[arg(long, env = "HERALD_EXTRA_CA_CERTIFICATES", value_name = "PATH,...", value_delimiter = ',')]
+    pub extra_ca_certificates: Vec<PathBuf>,
+
+    /// Largest event ingestion request body, in bytes.
+    #[arg(long, env = "HERALD_EVENTS_BODY_LIMIT", default_value_t = 1024 * 1024, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1024..))]
+    pub events_body_limit: u32,
+
     /// Folder holding the compiled console (WASM, JS, CSS, public files).
     #[arg(
         long,
@@ -209,6 +266,52 @@ fn parse_network(text: &str) -> Result<IpNet, String> {
     text.parse::<IpNet>()
         .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
         .map_err(|_| format!("{text} is neither an IP address nor a CIDR range"))
+}
+
+fn parse_std_duration(text: &str) -> Result<std::time::Duration, String> {
+    parse_duration(text.trim())
+        .and_then(|duration| std::time::Duration::try_from(duration).map_err(|e| e.to_string()))
+}
+
+/// An entry of the delivery allow-list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Allowed {
+    Network(IpNet),
+    Host(String),
+}
+
+fn parse_allowed(text: &str) -> Result<Allowed, String> {
+    let text = text.trim();
+    if let Ok(network) = parse_network(text) {
+        return Ok(Allowed::Network(network));
+    }
+    let host = text.trim_end_matches('.').to_ascii_lowercase();
+    let is_name = !host.is_empty()
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    if is_name {
+        Ok(Allowed::Host(host))
+    } else {
+        Err(format!("{text} is neither a CIDR range, an address nor a host name"))
+    }
+}
+
+fn parse_host_entry(text: &str) -> Result<(String, std::net::IpAddr), String> {
+    let (name, address) = text
+        .trim()
+        .split_once('=')
+        .ok_or_else(|| format!("{text} is not name=address"))?;
+    let Ok(Allowed::Host(name)) = parse_allowed(name) else {
+        return Err(format!("{name} is not a host name"));
+    };
+    let address = address
+        .trim()
+        .parse()
+        .map_err(|_| format!("{address} is not an IP address"))?;
+    Ok((name, address))
 }
 
 /// How log lines are written.
@@ -310,10 +413,44 @@ impl Settings {
         crate::state::ServiceSettings {
             accounts: self.account_settings(),
             webhooks: self.webhook_settings(),
+            delivery: self.delivery_settings(),
             rate_limits: crate::rest::rate_limit::RateLimits {
                 reads_per_minute: self.api_reads_per_minute,
                 writes_per_minute: self.api_writes_per_minute,
             },
+        }
+    }
+
+    /// What the delivery engine needs to know.
+    pub fn delivery_settings(&self) -> crate::delivery::DeliverySettings {
+        let mut hosts: std::collections::HashMap<String, Vec<std::net::IpAddr>> =
+            std::collections::HashMap::new();
+        for (name, address) in &self.delivery_hosts {
+            hosts.entry(name.clone()).or_default().push(*address);
+        }
+        let (mut allowed_networks, mut allowed_hosts) = (Vec::new(), Vec::new());
+        for entry in &self.delivery_allow {
+            match entry {
+                Allowed::Network(network) => allowed_networks.push(*network),
+                Allowed::Host(host) => allowed_hosts.push(host.clone()),
+            }
+        }
+        crate::delivery::DeliverySettings {
+            connect_timeout: self.connect_timeout,
+            request_timeout: self.request_timeout,
+            retry_schedule: self.retry_schedule.clone(),
+            retention: self.retention,
+            failure_threshold: self.failure_threshold,
+            failing_period: self.failing_period,
+            workers: usize::from(self.delivery_workers),
+            per_webhook_in_flight: usize::from(self.per_webhook_in_flight),
+            user_agent: self.user_agent.clone(),
+            allowed_networks,
+            allowed_hosts,
+            hosts,
+            extra_ca_files: self.extra_ca_certificates.clone(),
+            events_body_limit: self.events_body_limit as usize,
+            ..crate::delivery::DeliverySettings::default()
         }
     }
 

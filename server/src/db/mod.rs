@@ -7,8 +7,11 @@
 //! same table shapes.
 
 pub mod api_keys;
+pub mod deliveries;
 pub mod event_types;
+pub mod events;
 mod instance_lock;
+pub mod keyset;
 pub mod links;
 pub mod sessions;
 mod tenant_id;
@@ -85,6 +88,8 @@ pub enum OpenError {
 pub struct Database {
     pool: AnyPool,
     backend: Backend,
+    /// PostgreSQL: where to open a connection of its own (the workers' LISTEN).
+    postgres_url: Option<String>,
     /// Kept alive with the pool: dropping it would let a second Herald open the SQLite file.
     _instance_lock: Option<Arc<InstanceLock>>,
 }
@@ -153,6 +158,10 @@ impl Database {
         Ok(Self {
             pool,
             backend,
+            postgres_url: match url {
+                DatabaseUrl::Postgres { .. } => Some(url.connect_url()),
+                DatabaseUrl::Sqlite { .. } => None,
+            },
             _instance_lock: instance_lock,
         })
     }
@@ -180,6 +189,25 @@ impl Database {
     /// Which engine this is, for the few statements that differ.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// PostgreSQL's URL, for a connection outside the pool; `None` on SQLite.
+    pub fn postgres_url(&self) -> Option<&str> {
+        self.postgres_url.as_deref()
+    }
+
+    /// Runs `job`'s transaction only if no other node is running the same job (on PostgreSQL,
+    /// a transaction-scoped advisory lock named `job`; SQLite has one process). False when
+    /// another node holds it.
+    pub async fn try_job_lock(&self, conn: &mut AnyConnection, job: &str) -> Result<bool, sqlx::Error> {
+        if self.backend != Backend::Postgres {
+            return Ok(true);
+        }
+        let (locked,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_xact_lock(hashtext($1))")
+            .bind(job)
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(locked)
     }
 
     /// Answers whether the database serves a trivial query right now.

@@ -4,7 +4,12 @@ use std::collections::HashMap;
 
 use sqlx::AnyConnection;
 
-use super::TenantId;
+use super::{
+    keyset::{order_and_after, Binds},
+    TenantId,
+};
+
+pub use super::keyset::SortValue;
 use crate::error::Result;
 
 const COLUMNS: &str = "id, tenant_id, name, description, url, filter, headers, \
@@ -255,6 +260,106 @@ pub async fn disable_user_level_of_owner(
     Ok(done.rows_affected())
 }
 
+/// Webhooks that an event of `event_type` may go to: the tenant's enabled subscribers, with
+/// the external id of their owner (user-level matching compares it).
+pub async fn enabled_subscribers(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    event_type: &str,
+) -> Result<Vec<(WebhookRow, Option<String>)>> {
+    #[derive(sqlx::FromRow)]
+    struct Subscriber {
+        #[sqlx(flatten)]
+        row: WebhookRow,
+        owner_external_id: Option<String>,
+    }
+    let columns = COLUMNS
+        .split(", ")
+        .map(|column| format!("w.{}", column.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let found: Vec<Subscriber> = sqlx::query_as(&format!(
+        "SELECT {columns}, u.external_id AS owner_external_id FROM webhooks w \
+         JOIN webhook_event_types t ON t.webhook_id = w.id \
+         JOIN users u ON u.id = w.owner_id \
+         WHERE t.tenant_id = $1 AND t.event_type = $2 AND w.enabled = 1 ORDER BY w.id"
+    ))
+    .bind(tenant.as_str())
+    .bind(event_type)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(found
+        .into_iter()
+        .map(|found| (found.row, found.owner_external_id))
+        .collect())
+}
+
+/// A webhook by id alone (the delivery workers' view).
+pub async fn get_by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<WebhookRow>> {
+    Ok(
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM webhooks WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
+}
+
+/// Counts a failed attempt toward the failure threshold (SPEC §5.5): since when every attempt
+/// has failed, and — when the attempt ended its delivery as `fail` — one more failed delivery
+/// in a row. Answers `(failed deliveries in a row, failing since)`.
+pub async fn note_failure(
+    conn: &mut AnyConnection,
+    id: &str,
+    delivery_ended: bool,
+    now: i64,
+) -> Result<(i64, i64)> {
+    let (in_a_row, since): (i64, Option<i64>) = sqlx::query_as(
+        "UPDATE webhooks SET failing_since = COALESCE(failing_since, $2), \
+         consecutive_failures = consecutive_failures + $3 WHERE id = $1 \
+         RETURNING consecutive_failures, failing_since",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(i64::from(delivery_ended))
+    .fetch_optional(&mut *conn)
+    .await?
+    .unwrap_or((0, None));
+    Ok((in_a_row, since.unwrap_or(now)))
+}
+
+/// A delivery succeeded (or the webhook was enabled again): the threshold starts over.
+pub async fn reset_failures(conn: &mut AnyConnection, id: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE webhooks SET consecutive_failures = 0, failing_since = NULL WHERE id = $1 \
+         AND (consecutive_failures <> 0 OR failing_since IS NOT NULL)",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Herald disables a webhook (SPEC §5.5); false when it was disabled already.
+pub async fn disable(
+    conn: &mut AnyConnection,
+    id: &str,
+    reason: &str,
+    reason_code: &str,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE webhooks SET enabled = 0, disabled_reason = $2, disabled_reason_code = $3, \
+         updated_at = $4 WHERE id = $1 AND enabled = 1",
+    )
+    .bind(id)
+    .bind(reason)
+    .bind(reason_code)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// The lower-cased copy of a name or URL that search and ordering use.
 pub fn search_key(text: &str) -> String {
     text.to_lowercase()
@@ -290,14 +395,6 @@ impl SortColumn {
     }
 }
 
-/// A sort column's value at a cursor.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
-pub enum SortValue {
-    Int(i64),
-    Text(String),
-}
-
 /// Which rows of a tenant a list returns, in which order, from where.
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
@@ -320,21 +417,6 @@ pub struct ListQuery {
     pub owner_id: Option<String>,
     pub created_by_user_id: Option<String>,
     pub updated_by_user_id: Option<String>,
-}
-
-/// Numbered placeholders (`$1`, `$2` …) and the values they stand for.
-#[derive(Default)]
-struct Binds(Vec<SortValue>);
-
-impl Binds {
-    fn push(&mut self, value: SortValue) -> String {
-        self.0.push(value);
-        format!("${}", self.0.len())
-    }
-
-    fn text(&mut self, value: &str) -> String {
-        self.push(SortValue::Text(value.to_owned()))
-    }
 }
 
 /// `%`, `_` and the escape character itself match literally.
@@ -390,30 +472,20 @@ pub async fn list(
         ));
     }
     let column = query.sort.unwrap_or(SortColumn::CreatedAt).column();
-    let ascending = query.descending == query.backwards;
-    let (direction, comparison) = if ascending {
-        ("ASC", ">")
-    } else {
-        ("DESC", "<")
-    };
-    if let Some((value, id)) = &query.after {
-        let value = binds.push(value.clone());
-        let id = binds.text(id);
-        conditions.push(format!("({column}, id) {comparison} ({value}, {id})"));
-    }
+    let (order, after) = order_and_after(
+        &mut binds,
+        column,
+        query.descending,
+        query.backwards,
+        query.after.as_ref(),
+    );
+    conditions.extend(after);
     let sql = format!(
-        "SELECT {COLUMNS} FROM webhooks WHERE {} ORDER BY {column} {direction}, id {direction} \
-         LIMIT {}",
+        "SELECT {COLUMNS} FROM webhooks WHERE {} ORDER BY {order} LIMIT {}",
         conditions.join(" AND "),
         query.limit
     );
-    let mut statement = sqlx::query_as::<_, WebhookRow>(&sql);
-    for value in binds.0 {
-        statement = match value {
-            SortValue::Int(number) => statement.bind(number),
-            SortValue::Text(text) => statement.bind(text),
-        };
-    }
+    let statement = binds.bind_to(sqlx::query_as::<_, WebhookRow>(&sql));
     Ok(statement.fetch_all(&mut *conn).await?)
 }
 

@@ -31,6 +31,22 @@ pub enum Format {
     CloudEvents,
 }
 
+impl Format {
+    /// As stored with a delivery.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Legacy => "legacy",
+            Format::CloudEvents => "cloudevents",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Format::Legacy, Format::CloudEvents]
+            .into_iter()
+            .find(|format| format.as_str() == text)
+    }
+}
+
 /// The request body for `event` in `format`.
 pub fn body(event: &EventRecord, format: Format) -> String {
     match format {

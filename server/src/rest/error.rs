@@ -68,15 +68,28 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
+/// Several validation errors at once (a batch of events): 400 with one item each.
+#[derive(Debug)]
+pub struct ApiErrors(pub Vec<AppError>);
+
+impl IntoResponse for ApiErrors {
     fn into_response(self) -> Response {
+        let items = self.0.into_iter().map(|error| ApiError(error).item()).collect();
+        (
+            StatusCode::BAD_REQUEST,
+            Json(Body {
+                errors: items,
+                trace_id: uuid::Uuid::new_v4().simple().to_string(),
+            }),
+        )
+            .into_response()
+    }
+}
+
+impl ApiError {
+    /// The error as one item of the `errors` list.
+    fn item(&self) -> Item {
         let (code, title) = self.code_title();
-        let status =
-            StatusCode::from_u16(self.0.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let trace_id = match &self.0 {
-            AppError::Internal { trace_id } => trace_id.clone(),
-            _ => uuid::Uuid::new_v4().simple().to_string(),
-        };
         let detail = match &self.0 {
             AppError::Unauthorized => {
                 "Send a valid API key as `Authorization: Bearer <key>`.".to_owned()
@@ -89,16 +102,24 @@ impl IntoResponse for ApiError {
             }),
             _ => None,
         };
-        let mut response = error_body(
-            status,
-            Item {
-                code,
-                title,
-                detail,
-                source,
-            },
-            trace_id,
-        );
+        Item {
+            code,
+            title,
+            detail,
+            source,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.0.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let trace_id = match &self.0 {
+            AppError::Internal { trace_id } => trace_id.clone(),
+            _ => uuid::Uuid::new_v4().simple().to_string(),
+        };
+        let mut response = error_body(status, self.item(), trace_id);
         let headers = response.headers_mut();
         match &self.0 {
             AppError::Unauthorized => {

@@ -21,36 +21,49 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let media_type = request
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.split(';').next())
-            .map(|value| value.trim().to_ascii_lowercase());
-        if !matches!(
-            media_type.as_deref(),
-            Some("application/json" | "application/json-patch+json")
-        ) {
-            return Err(AppError::UnsupportedMediaType(
-                "Send the body as Content-Type: application/json.".into(),
-            )
-            .into());
-        }
-        let bytes = axum::body::to_bytes(request.into_body(), BODY_LIMIT)
-            .await
-            .map_err(|error| {
-                if error.into_inner().is::<http_body_util::LengthLimitError>() {
-                    AppError::PayloadTooLarge(format!(
-                        "The body is larger than {} KiB.",
-                        BODY_LIMIT / 1024
-                    ))
-                } else {
-                    // The client stopped sending, or sent a broken chunked body.
-                    AppError::invalid("", "The body could not be read to its end.")
-                }
-            })?;
+        let bytes = read_bytes(
+            request,
+            BODY_LIMIT,
+            &["application/json", "application/json-patch+json"],
+        )
+        .await?;
         parse(&bytes).map(JsonBody)
     }
+}
+
+/// The body of a request whose media type is one of `media_types`, read up to `limit` bytes.
+pub async fn read_bytes(
+    request: Request,
+    limit: usize,
+    media_types: &[&str],
+) -> Result<Bytes, ApiError> {
+    let media_type = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|value| value.trim().to_ascii_lowercase());
+    if !media_type
+        .as_deref()
+        .is_some_and(|media_type| media_types.contains(&media_type))
+    {
+        return Err(AppError::UnsupportedMediaType(format!(
+            "Send the body as Content-Type: {}.",
+            media_types[0]
+        ))
+        .into());
+    }
+    axum::body::to_bytes(request.into_body(), limit)
+        .await
+        .map_err(|error| {
+            if error.into_inner().is::<http_body_util::LengthLimitError>() {
+                AppError::PayloadTooLarge(format!("The body is larger than {} KiB.", limit / 1024))
+                    .into()
+            } else {
+                // The client stopped sending, or sent a broken chunked body.
+                AppError::invalid("", "The body could not be read to its end.").into()
+            }
+        })
 }
 
 fn parse(bytes: &Bytes) -> Result<Value, ApiError> {

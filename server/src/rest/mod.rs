@@ -1,26 +1,31 @@
 //! The REST APIs (SPEC §4.1, §4.2): authenticated with API keys only, errors in one format.
 
 mod auth;
+mod deliveries;
 mod error;
 mod event_types;
+mod events;
 mod json_body;
+mod links;
 pub mod rate_limit;
 mod users;
 mod webhooks;
 
 use axum::{
-    routing::{any, get},
+    routing::{any, get, post},
     Router,
 };
 
 use crate::AppState;
 
 pub use auth::ApiCaller;
-pub use error::ApiError;
+pub use error::{ApiError, ApiErrors};
 
 /// Every REST route. Qlik clients use both `/api/v1/…` and `/api/core/…`; both are served.
 pub fn router() -> Router<AppState> {
-    let mut router = Router::new().route("/api/v1/users/me", get(users::me));
+    let mut router = Router::new()
+        .route("/api/v1/users/me", get(users::me))
+        .route("/api/v1/events", post(events::publish));
     for base in ["/api/v1", "/api/core"] {
         router = router
             .route(
@@ -41,6 +46,22 @@ pub fn router() -> Router<AppState> {
                     .put(webhooks::replace)
                     .patch(webhooks::patch)
                     .delete(webhooks::delete),
+            )
+            .route(
+                &format!("{base}/webhooks/{{id}}/deliveries"),
+                get(deliveries::list),
+            )
+            .route(
+                &format!("{base}/webhooks/{{id}}/deliveries/{{delivery_id}}"),
+                get(deliveries::get),
+            )
+            .route(
+                &format!("{base}/webhooks/{{id}}/deliveries/{{delivery_id}}/actions/resend"),
+                post(deliveries::resend),
+            )
+            .route(
+                &format!("{base}/webhooks/{{id}}/actions/test"),
+                post(deliveries::test),
             );
     }
     router

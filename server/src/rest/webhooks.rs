@@ -13,7 +13,7 @@ use axum::{
 };
 use serde::Serialize;
 
-use super::{json_body::JsonBody, rate_limit::Access, ApiCaller, ApiError};
+use super::{json_body::JsonBody, links::Links, rate_limit::Access, ApiCaller, ApiError};
 use crate::{
     webhooks::{
         document::{read_body, BodyKind},
@@ -23,26 +23,11 @@ use crate::{
 };
 
 /// Spends one request of the caller's tenant budget.
-fn admit(state: &AppState, caller: &Caller, access: Access) -> Result<(), ApiError> {
+pub(super) fn admit(state: &AppState, caller: &Caller, access: Access) -> Result<(), ApiError> {
     state
         .rate_limiter
         .admit(caller.tenant_id(), access, state.clock.now())
         .map_err(ApiError::from)
-}
-
-#[derive(Serialize)]
-pub struct Href {
-    href: String,
-}
-
-#[derive(Serialize)]
-pub struct Links {
-    #[serde(rename = "self")]
-    this: Href,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next: Option<Href>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    prev: Option<Href>,
 }
 
 #[derive(Serialize)]
@@ -60,34 +45,7 @@ pub async fn list(
     let pairs = query_pairs(uri.query().unwrap_or_default());
     let request = ListRequest::from_query(&pairs)?;
     let page = state.webhooks.list(&caller, &request).await?;
-    let public_url = &state.accounts.settings().public_url;
-    let href = |cursor: Option<(&str, &str)>| {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        for (name, value) in &pairs {
-            if cursor.is_none() || (name != "next" && name != "prev") {
-                query.append_pair(name, value);
-            }
-        }
-        if let Some((name, value)) = cursor {
-            query.append_pair(name, value);
-        }
-        let query = query.finish();
-        let separator = if query.is_empty() { "" } else { "?" };
-        Href {
-            href: public_url.join(&format!("{}{separator}{query}", uri.path())),
-        }
-    };
-    let links = Links {
-        this: href(None),
-        next: page
-            .next
-            .as_deref()
-            .map(|cursor| href(Some(("next", cursor)))),
-        prev: page
-            .prev
-            .as_deref()
-            .map(|cursor| href(Some(("prev", cursor)))),
-    };
+    let links = Links::of_page(&state, &uri, &pairs, page.next.as_deref(), page.prev.as_deref());
     Ok(Json(ListBody {
         data: page.data,
         links,

@@ -7,8 +7,6 @@ use app::{
     event_types::Level,
     webhooks::{Origin, WebhookPage},
 };
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use serde::{Deserialize, Serialize};
 
 use super::{access, stored, Webhooks};
 use crate::{
@@ -17,6 +15,7 @@ use crate::{
         TenantId,
     },
     error::Result,
+    paging::{self, PageStart},
 };
 
 pub const DEFAULT_LIMIT: u32 = 20;
@@ -66,14 +65,6 @@ impl Sort {
         };
         format!("{}{name}", if self.descending { "-" } else { "+" })
     }
-}
-
-/// Where a page starts: after the `next` cursor, or before the `prev` cursor.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PageStart {
-    First,
-    After(String),
-    Before(String),
 }
 
 /// The filters of a list (all optional; all given ones must hold).
@@ -198,47 +189,22 @@ impl ListRequest {
     }
 }
 
-/// What a cursor holds: the sort it belongs to and the row it points at.
-#[derive(Debug, Serialize, Deserialize)]
-struct Cursor {
-    s: String,
-    v: SortValue,
-    id: String,
+fn cursor_of(sort: Sort, row: &webhooks::WebhookRow) -> String {
+    paging::encode(&sort.as_text(), sort.column.value_of(row), &row.id)
 }
 
-fn encode_cursor(sort: Sort, row: &webhooks::WebhookRow) -> String {
-    let cursor = Cursor {
-        s: sort.as_text(),
-        v: sort.column.value_of(row),
-        id: row.id.clone(),
-    };
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&cursor).unwrap_or_default())
-}
-
-fn decode_cursor(parameter: &str, text: &str, sort: Sort) -> Result<(SortValue, String)> {
-    let invalid = |message: &str| AppError::invalid(format!("/{parameter}"), message);
-    let cursor: Cursor = URL_SAFE_NO_PAD
-        .decode(text)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| invalid("This cursor is not one Herald gave out."))?;
-    let value_fits = matches!(
-        (sort.column, &cursor.v),
-        (SortColumn::Name | SortColumn::Url, SortValue::Text(_))
-            | (
-                SortColumn::CreatedAt | SortColumn::UpdatedAt,
-                SortValue::Int(_)
-            )
-    );
-    if !value_fits {
-        return Err(invalid("This cursor is not one Herald gave out.").into());
+/// Whether a cursor's value has the type of the sort column.
+fn fits(sort: Sort) -> impl Fn(&SortValue) -> bool {
+    move |value| {
+        matches!(
+            (sort.column, value),
+            (SortColumn::Name | SortColumn::Url, SortValue::Text(_))
+                | (
+                    SortColumn::CreatedAt | SortColumn::UpdatedAt,
+                    SortValue::Int(_)
+                )
+        )
     }
-    if cursor.s != sort.as_text() {
-        return Err(
-            invalid("This cursor belongs to another sort order: start again without it.").into(),
-        );
-    }
-    Ok((cursor.v, cursor.id))
 }
 
 impl Webhooks {
@@ -247,11 +213,7 @@ impl Webhooks {
         access::require_webhooks_scope(caller)?;
         let sort = request.sort;
         let filters = &request.filters;
-        let (after, backwards) = match &request.start {
-            PageStart::First => (None, false),
-            PageStart::After(cursor) => (Some(decode_cursor("next", cursor, sort)?), false),
-            PageStart::Before(cursor) => (Some(decode_cursor("prev", cursor, sort)?), true),
-        };
+        let (after, backwards) = paging::scan_from(&request.start, &sort.as_text(), fits(sort))?;
         let limit = request.limit.clamp(1, MAX_LIMIT);
         // A "Use webhooks" caller sees only their own user-level webhooks.
         let (owner_id, level) = if caller.role() == Role::UseWebhooks {
@@ -297,21 +259,8 @@ impl Webhooks {
         }
         let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
         let mut types = webhooks::event_types_of(&mut conn, &tenant, &ids).await?;
-        let cursor_at =
-            |row: Option<&webhooks::WebhookRow>| row.map(|row| encode_cursor(sort, row));
-        // `more` says whether rows lie beyond this page in the scan's direction; the other
-        // side has rows whenever the page started at a cursor.
-        let (next, prev) = match &request.start {
-            PageStart::First => (cursor_at(rows.last()).filter(|_| more), None),
-            PageStart::After(_) => (
-                cursor_at(rows.last()).filter(|_| more),
-                cursor_at(rows.first()),
-            ),
-            PageStart::Before(_) => (
-                cursor_at(rows.last()),
-                cursor_at(rows.first()).filter(|_| more),
-            ),
-        };
+        let (next, prev) =
+            paging::neighbours(&request.start, &rows, more, |row| cursor_of(sort, row));
         let data = rows
             .iter()
             .map(|row| stored::to_webhook(row, types.remove(&row.id).unwrap_or_default()))
@@ -341,37 +290,5 @@ mod tests {
         assert_eq!(Sort::parse(" url"), Sort::parse("+url"));
         assert_eq!(Sort::parse("owner"), None);
         assert_eq!(Sort::default().as_text(), "-createdAt");
-    }
-
-    #[test]
-    fn cursors_are_tied_to_their_sort() {
-        let sort = Sort::default();
-        let text = URL_SAFE_NO_PAD.encode(
-            serde_json::to_vec(&Cursor {
-                s: sort.as_text(),
-                v: SortValue::Int(5),
-                id: "a".into(),
-            })
-            .expect("json"),
-        );
-        assert_eq!(
-            decode_cursor("next", &text, sort).expect("valid"),
-            (SortValue::Int(5), "a".to_owned())
-        );
-        let other = Sort::parse("name").expect("sort");
-        assert!(decode_cursor("next", &text, other).is_err());
-        assert!(decode_cursor("prev", "garbage!", sort).is_err());
-        let forged = URL_SAFE_NO_PAD.encode(
-            serde_json::to_vec(&Cursor {
-                s: sort.as_text(),
-                v: SortValue::Text("2026".into()),
-                id: "a".into(),
-            })
-            .expect("json"),
-        );
-        assert!(
-            decode_cursor("next", &forged, sort).is_err(),
-            "text for a time column"
-        );
     }
 }

@@ -105,7 +105,7 @@ impl Webhooks {
 }
 
 /// The row of a webhook the caller may see; anything else is "not found".
-async fn visible_row(
+pub(crate) async fn visible_row(
     conn: &mut sqlx::AnyConnection,
     caller: &Caller,
     id: &str,

@@ -14,7 +14,8 @@ use super::{
     stored, visible_row, Webhooks,
 };
 use crate::{
-    db::{serialize_on, users, webhooks, webhooks::WebhookRow, TenantId},
+    db::{deliveries, serialize_on, users, webhooks, webhooks::WebhookRow, TenantId},
+    delivery::WEBHOOK_DISABLED,
     error::Result,
 };
 
@@ -207,6 +208,16 @@ impl Webhooks {
         };
         if existing.is_some() {
             webhooks::update(&mut tx, &tenant, &row, &checked.event_types).await?;
+            match (was_enabled, enabled) {
+                // Disabled by a person: what was still pending ends now (SPEC §5.5).
+                (Some(true), false) => {
+                    deliveries::end_pending_of_disabled(&mut tx, &tenant, WEBHOOK_DISABLED)
+                        .await?;
+                }
+                // Enabled again: the failure threshold starts over.
+                (Some(false), true) => webhooks::reset_failures(&mut tx, &id).await?,
+                _ => {}
+            }
         } else {
             webhooks::insert(&mut tx, &tenant, &row, &checked.event_types).await?;
         }

@@ -15,6 +15,7 @@ use server::{
     config::PublicUrl,
     crypto::Keyring,
     db::{Database, DatabaseUrl},
+    delivery::DeliverySettings,
     rest::rate_limit::RateLimits,
     router, site,
     state::ServiceSettings,
@@ -154,6 +155,7 @@ impl TestApp {
         let mut settings = ServiceSettings {
             accounts: account_settings(),
             webhooks: WebhookSettings::default(),
+            delivery: DeliverySettings::default(),
             rate_limits: RateLimits::default(),
         };
         adjust(&mut settings);
@@ -168,7 +170,8 @@ impl TestApp {
             clock.clone(),
             Keyring::parse(TEST_MASTER_KEY).expect("test master key"),
             settings,
-        );
+        )
+        .expect("application state");
         Self {
             router: router(state.clone()),
             state,

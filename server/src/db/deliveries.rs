@@ -1,0 +1,406 @@
+//! The `deliveries` and `delivery_attempts` tables, and the claims workers make on due
+//! deliveries (the one place where SQLite and PostgreSQL take different SQL).
+
+use sqlx::AnyConnection;
+
+use super::{
+    keyset::{order_and_after, Binds, SortValue},
+    Backend, TenantId,
+};
+use crate::error::Result;
+
+const COLUMNS: &str = "id, tenant_id, webhook_id, event_ref, event_type, format, status, \
+     status_message, trigger_kind, triggered_at, next_attempt_at, lease_token, attempt_count, \
+     request_url, request_headers";
+
+/// A delivery as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub webhook_id: String,
+    /// Herald's key of the event (`events.id`).
+    pub event_ref: String,
+    pub event_type: String,
+    pub format: String,
+    pub status: String,
+    pub status_message: String,
+    pub trigger_kind: String,
+    pub triggered_at: i64,
+    pub next_attempt_at: Option<i64>,
+    pub lease_token: Option<String>,
+    pub attempt_count: i64,
+    pub request_url: String,
+    /// JSON object name → value (encrypted values omitted).
+    pub request_headers: String,
+}
+
+/// One attempt as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AttemptRow {
+    pub delivery_id: String,
+    pub number: i64,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    /// JSON array of `[name, value]` pairs.
+    pub response_headers: String,
+    pub response_body: String,
+}
+
+const ATTEMPT_COLUMNS: &str = "delivery_id, number, started_at, duration_ms, status_code, \
+     error, response_headers, response_body";
+
+pub async fn insert(conn: &mut AnyConnection, row: &DeliveryRow) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO deliveries ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15)"
+    ))
+    .bind(&row.id)
+    .bind(&row.tenant_id)
+    .bind(&row.webhook_id)
+    .bind(&row.event_ref)
+    .bind(&row.event_type)
+    .bind(&row.format)
+    .bind(&row.status)
+    .bind(&row.status_message)
+    .bind(&row.trigger_kind)
+    .bind(row.triggered_at)
+    .bind(row.next_attempt_at)
+    .bind(&row.lease_token)
+    .bind(row.attempt_count)
+    .bind(&row.request_url)
+    .bind(&row.request_headers)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A delivery of the tenant's webhook.
+pub async fn get(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    webhook_id: &str,
+    id: &str,
+) -> Result<Option<DeliveryRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM deliveries WHERE tenant_id = $1 AND webhook_id = $2 AND id = $3"
+    ))
+    .bind(tenant.as_str())
+    .bind(webhook_id)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// A delivery by id alone (the workers' view).
+pub async fn get_by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<DeliveryRow>> {
+    Ok(
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM deliveries WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
+}
+
+/// Every attempt of a delivery, oldest first.
+pub async fn attempts_of(conn: &mut AnyConnection, delivery_id: &str) -> Result<Vec<AttemptRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM delivery_attempts WHERE delivery_id = $1 ORDER BY number"
+    ))
+    .bind(delivery_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The last attempt of each of `ids` that has one.
+pub async fn last_attempts_of(conn: &mut AnyConnection, ids: &[&str]) -> Result<Vec<AttemptRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT a.delivery_id, a.number, a.started_at, a.duration_ms, a.status_code, a.error, \
+         a.response_headers, a.response_body FROM delivery_attempts a JOIN deliveries d \
+         ON d.id = a.delivery_id AND d.attempt_count = a.number WHERE d.id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(&mut *conn).await?)
+}
+
+/// A column deliveries can be listed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortColumn {
+    Status,
+    TriggeredAt,
+}
+
+impl SortColumn {
+    fn column(self) -> &'static str {
+        match self {
+            SortColumn::Status => "status",
+            SortColumn::TriggeredAt => "triggered_at",
+        }
+    }
+
+    /// The value of this column in `row`, as a cursor records it.
+    pub fn value_of(self, row: &DeliveryRow) -> SortValue {
+        match self {
+            SortColumn::Status => SortValue::Text(row.status.clone()),
+            SortColumn::TriggeredAt => SortValue::Int(row.triggered_at),
+        }
+    }
+}
+
+/// Which deliveries of a webhook a list returns, in which order, from where.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub sort: SortColumn,
+    pub descending: bool,
+    pub after: Option<(SortValue, String)>,
+    pub backwards: bool,
+    pub limit: i64,
+    pub status: Option<String>,
+    pub event_type: Option<String>,
+}
+
+/// One page of a webhook's deliveries, in scan order (the caller reverses a backwards page).
+pub async fn list(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    webhook_id: &str,
+    query: &ListQuery,
+) -> Result<Vec<DeliveryRow>> {
+    let mut binds = Binds::default();
+    let mut conditions = vec![
+        format!("tenant_id = {}", binds.text(tenant.as_str())),
+        format!("webhook_id = {}", binds.text(webhook_id)),
+    ];
+    for (column, value) in [("status", &query.status), ("event_type", &query.event_type)] {
+        if let Some(value) = value {
+            conditions.push(format!("{column} = {}", binds.text(value)));
+        }
+    }
+    let (order, after) = order_and_after(
+        &mut binds,
+        query.sort.column(),
+        query.descending,
+        query.backwards,
+        query.after.as_ref(),
+    );
+    conditions.extend(after);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM deliveries WHERE {} ORDER BY {order} LIMIT {}",
+        conditions.join(" AND "),
+        query.limit
+    );
+    Ok(binds
+        .bind_to(sqlx::query_as::<_, DeliveryRow>(&sql))
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+/// A due delivery a worker has claimed.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: String,
+    pub webhook_id: String,
+}
+
+/// Claims up to `limit` due deliveries (pending, `next_attempt_at` passed) for the lease
+/// `token` until `lease_until`, at most `room(webhook)` per webhook and none of `busy`. On
+/// PostgreSQL, rows another node is claiming are skipped (`FOR UPDATE SKIP LOCKED`); SQLite
+/// has one writer at a time, and a single task per process claims.
+pub async fn claim_due(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    now: i64,
+    lease_until: i64,
+    token: &str,
+    limit: usize,
+    busy: &[String],
+    mut room: impl FnMut(&str) -> bool,
+) -> Result<Vec<Claimed>> {
+    let mut binds = Binds::default();
+    let now_placeholder = binds.push(SortValue::Int(now));
+    let mut conditions = vec![
+        "status = 'pending'".to_owned(),
+        format!("next_attempt_at <= {now_placeholder}"),
+    ];
+    if !busy.is_empty() {
+        let placeholders: Vec<String> = busy.iter().map(|id| binds.text(id)).collect();
+        conditions.push(format!("webhook_id NOT IN ({})", placeholders.join(", ")));
+    }
+    let lock = match backend {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "SELECT id, webhook_id FROM deliveries WHERE {} ORDER BY next_attempt_at LIMIT {limit}{lock}",
+        conditions.join(" AND ")
+    );
+    let candidates: Vec<Claimed> = binds
+        .bind_to(sqlx::query_as(&sql))
+        .fetch_all(&mut *conn)
+        .await?;
+    let claimed: Vec<Claimed> = candidates
+        .into_iter()
+        .filter(|candidate| room(&candidate.webhook_id))
+        .collect();
+    if claimed.is_empty() {
+        return Ok(claimed);
+    }
+    let mut binds = Binds::default();
+    let token = binds.text(token);
+    let until = binds.push(SortValue::Int(lease_until));
+    let ids: Vec<String> = claimed.iter().map(|c| binds.text(&c.id)).collect();
+    let sql = format!(
+        "UPDATE deliveries SET lease_token = {token}, next_attempt_at = {until} \
+         WHERE id IN ({})",
+        ids.join(", ")
+    );
+    binds
+        .bind_to_statement(sqlx::query(&sql))
+        .execute(&mut *conn)
+        .await?;
+    Ok(claimed)
+}
+
+/// Where a delivery stands after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AfterAttempt {
+    pub status: String,
+    pub status_message: String,
+    /// When the next attempt is due (pending only).
+    pub next_attempt_at: Option<i64>,
+    pub request_url: String,
+    pub request_headers: String,
+}
+
+/// Records an attempt and the delivery's new state, if the lease `token` still holds it; false
+/// (and nothing written) when another worker took it over or it was ended meanwhile.
+pub async fn record_attempt(
+    conn: &mut AnyConnection,
+    token: &str,
+    attempt: &AttemptRow,
+    after: &AfterAttempt,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE deliveries SET status = $3, status_message = $4, next_attempt_at = $5, \
+         lease_token = NULL, attempt_count = $6, request_url = $7, request_headers = $8 \
+         WHERE id = $1 AND lease_token = $2 AND status = 'pending'",
+    )
+    .bind(&attempt.delivery_id)
+    .bind(token)
+    .bind(&after.status)
+    .bind(&after.status_message)
+    .bind(after.next_attempt_at)
+    .bind(attempt.number)
+    .bind(&after.request_url)
+    .bind(&after.request_headers)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    insert_attempt(conn, attempt).await?;
+    Ok(true)
+}
+
+/// Stores an attempt (for a delivery being written in the same transaction).
+pub async fn insert_attempt(conn: &mut AnyConnection, attempt: &AttemptRow) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO delivery_attempts ({ATTEMPT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    ))
+    .bind(&attempt.delivery_id)
+    .bind(attempt.number)
+    .bind(attempt.started_at)
+    .bind(attempt.duration_ms)
+    .bind(attempt.status_code)
+    .bind(&attempt.error)
+    .bind(&attempt.response_headers)
+    .bind(&attempt.response_body)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Ends a claimed delivery without an attempt (its webhook was disabled or is gone), if the
+/// lease `token` still holds it.
+pub async fn end_claimed(
+    conn: &mut AnyConnection,
+    id: &str,
+    token: &str,
+    message: &str,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE deliveries SET status = 'fail', status_message = $3, next_attempt_at = NULL, \
+         lease_token = NULL WHERE id = $1 AND lease_token = $2 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(token)
+    .bind(message)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Ends every pending delivery of the tenant's disabled webhooks as `fail` with `message`
+/// (SPEC §5.5); how many. A worker holding one of them finds its lease gone.
+pub async fn end_pending_of_disabled(
+    conn: &mut AnyConnection,
+    tenant: &TenantId,
+    message: &str,
+) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE deliveries SET status = 'fail', status_message = $2, next_attempt_at = NULL, \
+         lease_token = NULL WHERE status = 'pending' AND tenant_id = $1 AND webhook_id IN \
+         (SELECT id FROM webhooks WHERE tenant_id = $1 AND enabled = 0)",
+    )
+    .bind(tenant.as_str())
+    .bind(message)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Gives back the leases of `token` (at shutdown): those deliveries are due again at once.
+pub async fn release(conn: &mut AnyConnection, token: &str, now: i64) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE deliveries SET lease_token = NULL, next_attempt_at = $2 \
+         WHERE lease_token = $1 AND status = 'pending'",
+    )
+    .bind(token)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// The earliest time a pending delivery is due, if any is pending.
+pub async fn next_due(conn: &mut AnyConnection) -> Result<Option<i64>> {
+    let (next,): (Option<i64>,) =
+        sqlx::query_as("SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'")
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(next)
+}
+
+/// Removes up to `batch` deliveries triggered before `before` (their attempts go with them);
+/// how many.
+pub async fn purge(conn: &mut AnyConnection, before: i64, batch: i64) -> Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM deliveries WHERE id IN \
+         (SELECT id FROM deliveries WHERE triggered_at < $1 LIMIT $2)",
+    )
+    .bind(before)
+    .bind(batch)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}

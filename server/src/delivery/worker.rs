@@ -1,0 +1,329 @@
+//! The workers (SPEC §5.4, §5.7, §5.8): one claiming loop per process takes due deliveries in
+//! batches under a lease, each attempt runs as its own task within a global limit and a
+//! per-webhook limit, and its result is recorded only while the lease still holds. No database
+//! transaction is open while a request is in flight.
+
+use std::time::{Duration, Instant};
+
+use app::{
+    deliveries::{DeliveryStatus, Trigger},
+    webhooks::DisabledReasonCode,
+};
+use tokio::task::JoinHandle;
+
+use super::{
+    ingest::WAKE_CHANNEL,
+    payload::Format,
+    request,
+    schedule::{self, Verdict},
+    send::Outcome,
+    DeliveryEngine,
+};
+use crate::{
+    db::{
+        deliveries::{self, AfterAttempt, AttemptRow},
+        events, webhooks, TenantId,
+    },
+    error::{Error, Result},
+    timestamps::to_millis,
+};
+
+/// Most deliveries claimed in one go.
+const CLAIM_BATCH: usize = 100;
+
+/// The status message of deliveries ended because their webhook was disabled.
+pub const WEBHOOK_DISABLED: &str = "webhook disabled";
+
+/// The background tasks of the engine; dropping this does not stop them, [`Workers::stop`]
+/// does.
+pub struct Workers {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Workers {
+    /// Stops claiming and the background jobs. Attempts in flight finish on their own.
+    pub fn stop(self) {
+        for task in self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl DeliveryEngine {
+    /// Starts the claiming loop, the retention job and (on PostgreSQL) the listener that
+    /// wakes this node when another one accepted events.
+    pub fn start(&self) -> Workers {
+        let mut tasks = vec![
+            tokio::spawn(self.clone().claim_loop()),
+            tokio::spawn(self.clone().retention_loop()),
+        ];
+        if let Some(url) = self.db().postgres_url() {
+            tasks.push(tokio::spawn(self.clone().listen_loop(url.to_owned())));
+        }
+        Workers { tasks }
+    }
+
+    async fn claim_loop(self) {
+        loop {
+            let claimed = match self.claim().await {
+                Ok(count) => count,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot claim due deliveries");
+                    0
+                }
+            };
+            if claimed == CLAIM_BATCH {
+                continue;
+            }
+            let _ = tokio::time::timeout(self.inner.settings.poll_interval, self.inner.wake.notified())
+                .await;
+        }
+    }
+
+    /// Claims as many due deliveries as there is room for and starts their attempts.
+    async fn claim(&self) -> Result<usize> {
+        let room = self.inner.permits.available_permits().min(CLAIM_BATCH);
+        if room == 0 {
+            return Ok(0);
+        }
+        let cap = self.inner.settings.per_webhook_in_flight;
+        let mut counts = self.in_flight().clone();
+        let busy: Vec<String> = counts
+            .iter()
+            .filter(|(_, count)| **count >= cap)
+            .map(|(webhook, _)| webhook.clone())
+            .collect();
+        let token = uuid::Uuid::new_v4().to_string();
+        let now = self.now_millis();
+        let lease = i64::try_from(self.inner.settings.lease().as_millis()).unwrap_or(i64::MAX);
+        let mut tx = self.db().begin().await?;
+        let claimed = deliveries::claim_due(
+            &mut tx,
+            self.db().backend(),
+            now,
+            now.saturating_add(lease),
+            &token,
+            room,
+            &busy,
+            |webhook| {
+                let count = counts.entry(webhook.to_owned()).or_default();
+                *count += 1;
+                *count <= cap
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        for delivery in &claimed {
+            let Ok(permit) = self.inner.permits.clone().try_acquire_owned() else {
+                // Only this loop takes permits, and it counted them first.
+                tracing::error!("no attempt slot for a claimed delivery");
+                break;
+            };
+            *self.in_flight().entry(delivery.webhook_id.clone()).or_default() += 1;
+            let engine = self.clone();
+            let (id, webhook_id, token) =
+                (delivery.id.clone(), delivery.webhook_id.clone(), token.clone());
+            tokio::spawn(async move {
+                if let Err(error) = engine.attempt(&id, &token).await {
+                    tracing::warn!(delivery_id = %id, %error, "attempt not recorded");
+                }
+                engine.finished(&webhook_id);
+                drop(permit);
+                engine.wake();
+            });
+        }
+        Ok(claimed.len())
+    }
+
+    fn finished(&self, webhook_id: &str) {
+        let mut in_flight = self.in_flight();
+        if let Some(count) = in_flight.get_mut(webhook_id) {
+            *count -= 1;
+            if *count == 0 {
+                in_flight.remove(webhook_id);
+            }
+        }
+    }
+
+    /// Makes one attempt of a delivery this process holds under `token`, and records it.
+    pub(super) async fn attempt(&self, delivery_id: &str, token: &str) -> Result<()> {
+        let mut conn = self.db().connection().await?;
+        let Some(delivery) = deliveries::get_by_id(&mut conn, delivery_id).await? else {
+            return Ok(());
+        };
+        let Some(webhook) = webhooks::get_by_id(&mut conn, &delivery.webhook_id).await? else {
+            return Ok(());
+        };
+        if webhook.enabled == 0 {
+            deliveries::end_claimed(&mut conn, delivery_id, token, WEBHOOK_DISABLED).await?;
+            return Ok(());
+        }
+        let event = events::get(&mut conn, &delivery.event_ref)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("delivery {delivery_id} has no event")))?;
+        let body = match Format::parse(&delivery.format) {
+            Some(Format::Legacy) => event.legacy_body,
+            Some(Format::CloudEvents) => event.cloud_event_body,
+            None => None,
+        }
+        .ok_or_else(|| Error::Internal(format!("delivery {delivery_id} has no body")))?;
+        drop(conn);
+
+        let now = self.inner.clock.now();
+        let prepared = request::prepare(
+            &webhook,
+            &self.inner.keyring,
+            delivery_id,
+            &body,
+            &self.inner.settings.user_agent,
+            now.unix_timestamp(),
+        )?;
+        let started = Instant::now();
+        let outcome = self.inner.sender.send(&prepared, &body, now).await;
+        let duration = started.elapsed();
+
+        let trigger = Trigger::parse(&delivery.trigger_kind).unwrap_or(Trigger::Automatic);
+        let number = u32::try_from(delivery.attempt_count).unwrap_or(u32::MAX - 1) + 1;
+        // A resend is one attempt, made while the person waits.
+        let schedule: &[Duration] = match trigger {
+            Trigger::Manual => &[],
+            Trigger::Automatic | Trigger::Test => &self.inner.settings.retry_schedule,
+        };
+        let verdict = schedule::verdict(&outcome, number, schedule, rand::random::<f64>());
+        let finished_at = to_millis(self.inner.clock.now());
+        let (status, message, next_attempt_at) = match &verdict {
+            Verdict::Success { message } => (DeliveryStatus::Success, message, None),
+            Verdict::Retry { wait, message } => (
+                DeliveryStatus::Pending,
+                message,
+                Some(finished_at.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX))),
+            ),
+            Verdict::Fail { message } | Verdict::Gone { message } => {
+                (DeliveryStatus::Fail, message, None)
+            }
+        };
+        let attempt = attempt_row(delivery_id, number, to_millis(now), duration, &outcome);
+        let after = AfterAttempt {
+            status: status.as_str().to_owned(),
+            status_message: message.clone(),
+            next_attempt_at,
+            request_url: prepared.url.clone(),
+            request_headers: prepared.shown_json(),
+        };
+        let mut tx = self.db().begin().await?;
+        if !deliveries::record_attempt(&mut tx, token, &attempt, &after).await? {
+            tracing::info!(%delivery_id, "lease lost before the attempt was recorded");
+            return Ok(());
+        }
+        let tenant = TenantId::from_stored(delivery.tenant_id.clone());
+        let counts = trigger != Trigger::Test;
+        let disable = match &verdict {
+            Verdict::Gone { .. } => Some((
+                "The endpoint answered 410 Gone.".to_owned(),
+                DisabledReasonCode::EndpointGone,
+            )),
+            Verdict::Success { .. } if counts => {
+                webhooks::reset_failures(&mut tx, &webhook.id).await?;
+                None
+            }
+            Verdict::Retry { .. } | Verdict::Fail { .. } if counts => {
+                let ended = matches!(verdict, Verdict::Fail { .. });
+                let (in_a_row, since) =
+                    webhooks::note_failure(&mut tx, &webhook.id, ended, finished_at).await?;
+                self.threshold_reached(in_a_row, since, finished_at)
+                    .map(|reason| (reason, DisabledReasonCode::DeliveryFailureThreshold))
+            }
+            _ => None,
+        };
+        if let Some((reason, code)) = disable {
+            if webhooks::disable(&mut tx, &webhook.id, &reason, code.as_str(), finished_at).await? {
+                deliveries::end_pending_of_disabled(&mut tx, &tenant, WEBHOOK_DISABLED).await?;
+                tracing::warn!(webhook_id = %webhook.id, tenant_id = %tenant, reason = code.as_str(), "webhook disabled");
+            }
+        }
+        if let Some(due) = next_attempt_at {
+            // Wake other nodes only when the retry is due soon; the poll finds later ones.
+            if due <= finished_at + 1000 {
+                self.notify_other_nodes(&mut tx).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The reason to disable a webhook that failed `in_a_row` deliveries in a row and every
+    /// attempt since `since`, if the threshold is reached.
+    fn threshold_reached(&self, in_a_row: i64, since: i64, now: i64) -> Option<String> {
+        let settings = &self.inner.settings;
+        let period = i64::try_from(settings.failing_period.as_millis()).unwrap_or(i64::MAX);
+        if in_a_row >= i64::from(settings.failure_threshold) {
+            Some(format!("{in_a_row} deliveries in a row failed."))
+        } else if now - since >= period {
+            Some(format!(
+                "Every delivery attempt failed for {}.",
+                humantime::format_duration(settings.failing_period)
+            ))
+        } else {
+            None
+        }
+    }
+
+    async fn retention_loop(self) {
+        loop {
+            if let Err(error) = self.purge_expired().await {
+                tracing::warn!(%error, "cannot purge old deliveries");
+            }
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    }
+
+    /// Wakes this node's claiming loop whenever another node commits due deliveries.
+    async fn listen_loop(self, url: String) {
+        loop {
+            match sqlx::postgres::PgListener::connect(&url).await {
+                Ok(mut listener) => {
+                    if let Err(error) = listener.listen(WAKE_CHANNEL).await {
+                        tracing::warn!(%error, "cannot listen for due deliveries");
+                    } else {
+                        while listener.recv().await.is_ok() {
+                            self.wake();
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "cannot connect to listen for due deliveries"),
+            }
+            // Polling covers the gap until the listener is back.
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+    }
+}
+
+fn attempt_row(
+    delivery_id: &str,
+    number: u32,
+    started_at: i64,
+    duration: Duration,
+    outcome: &Outcome,
+) -> AttemptRow {
+    let (status_code, error, headers, body) = match outcome {
+        Outcome::Response {
+            status,
+            headers,
+            body,
+            ..
+        } => (Some(i64::from(*status)), None, headers.clone(), body.clone()),
+        Outcome::Failed { message } | Outcome::Refused { message } => {
+            (None, Some(message.clone()), Vec::new(), String::new())
+        }
+    };
+    AttemptRow {
+        delivery_id: delivery_id.to_owned(),
+        number: i64::from(number),
+        started_at,
+        duration_ms: i64::try_from(duration.as_millis()).unwrap_or(i64::MAX),
+        status_code,
+        error,
+        response_headers: serde_json::to_string(&headers).unwrap_or_else(|_| "[]".into()),
+        response_body: body,
+    }
+}
