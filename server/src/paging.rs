@@ -103,8 +103,14 @@ mod tests {
     fn neighbours_point_past_the_page_edges() {
         let rows = ["a", "b"];
         let at = |row: &&str| row.to_string();
-        assert_eq!(neighbours(&PageStart::First, &rows, true, at), (Some("b".into()), None));
-        assert_eq!(neighbours(&PageStart::First, &rows, false, at), (None, None));
+        assert_eq!(
+            neighbours(&PageStart::First, &rows, true, at),
+            (Some("b".into()), None)
+        );
+        assert_eq!(
+            neighbours(&PageStart::First, &rows, false, at),
+            (None, None)
+        );
         assert_eq!(
             neighbours(&PageStart::After("x".into()), &rows, false, at),
             (None, Some("a".into()))

@@ -48,8 +48,14 @@ impl AppState {
     ) -> Result<Self, ClientError> {
         let keyring = Arc::new(keyring);
         let accounts = Accounts::new(db.clone(), clock.clone(), settings.accounts);
-        let webhooks = Webhooks::new(db.clone(), clock.clone(), keyring.clone(), settings.webhooks);
-        let deliveries = DeliveryEngine::new(db.clone(), clock.clone(), keyring, settings.delivery)?;
+        let webhooks = Webhooks::new(
+            db.clone(),
+            clock.clone(),
+            keyring.clone(),
+            settings.webhooks,
+        );
+        let deliveries =
+            DeliveryEngine::new(db.clone(), clock.clone(), keyring, settings.delivery)?;
         Ok(Self {
             leptos_options,
             db,

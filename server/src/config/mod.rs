@@ -147,7 +147,12 @@ pub struct Settings {
     pub per_webhook_in_flight: u16,
 
     /// The `User-Agent` header of every delivery.
-    #[arg(long, env = "HERALD_USER_AGENT", default_value = "Qlik Webhook", value_name = "TEXT")]
+    #[arg(
+        long,
+        env = "HERALD_USER_AGENT",
+        default_value = "Qlik Webhook",
+        value_name = "TEXT"
+    )]
     pub user_agent: String,
 
     /// Where deliveries may go although it is not a public address: CIDR ranges, addresses and
@@ -163,7 +168,12 @@ pub struct Settings {
 
     /// PEM files of CA certificates that delivery TLS trusts besides the system's,
     /// comma-separated. [default: none]
-    #[arg(long, env = "HERALD_EXTRA_CA_CERTIFICATES", value_name = "PATH,...", value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "HERALD_EXTRA_CA_CERTIFICATES",
+        value_name = "PATH,...",
+        value_delimiter = ','
+    )]
     pub extra_ca_certificates: Vec<PathBuf>,
 
     /// Largest event ingestion request body, in bytes.
@@ -290,12 +300,16 @@ fn parse_allowed(text: &str) -> Result<Allowed, String> {
         && host.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         });
     if is_name {
         Ok(Allowed::Host(host))
     } else {
-        Err(format!("{text} is neither a CIDR range, an address nor a host name"))
+        Err(format!(
+            "{text} is neither a CIDR range, an address nor a host name"
+        ))
     }
 }
 

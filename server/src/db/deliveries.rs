@@ -212,20 +212,34 @@ pub struct Claimed {
     pub webhook_id: String,
 }
 
-/// Claims up to `limit` due deliveries (pending, `next_attempt_at` passed) for the lease
-/// `token` until `lease_until`, at most `room(webhook)` per webhook and none of `busy`. On
-/// PostgreSQL, rows another node is claiming are skipped (`FOR UPDATE SKIP LOCKED`); SQLite
-/// has one writer at a time, and a single task per process claims.
+/// What a worker asks for: deliveries due at `now`, leased to `token` until `lease_until`, at
+/// most `limit` of them and none of the webhooks in `busy`.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    pub now: i64,
+    pub lease_until: i64,
+    pub token: &'a str,
+    pub limit: usize,
+    pub busy: &'a [String],
+}
+
+/// Claims due deliveries (pending, `next_attempt_at` passed) as `claim` says, keeping those
+/// for which `room(webhook)` agrees. On PostgreSQL, rows another node is claiming are skipped
+/// (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at a time, and a single task per process
+/// claims.
 pub async fn claim_due(
     conn: &mut AnyConnection,
     backend: Backend,
-    now: i64,
-    lease_until: i64,
-    token: &str,
-    limit: usize,
-    busy: &[String],
+    claim: &Claim<'_>,
     mut room: impl FnMut(&str) -> bool,
 ) -> Result<Vec<Claimed>> {
+    let Claim {
+        now,
+        lease_until,
+        token,
+        limit,
+        busy,
+    } = *claim;
     let mut binds = Binds::default();
     let now_placeholder = binds.push(SortValue::Int(now));
     let mut conditions = vec![

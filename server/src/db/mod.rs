@@ -199,7 +199,11 @@ impl Database {
     /// Runs `job`'s transaction only if no other node is running the same job (on PostgreSQL,
     /// a transaction-scoped advisory lock named `job`; SQLite has one process). False when
     /// another node holds it.
-    pub async fn try_job_lock(&self, conn: &mut AnyConnection, job: &str) -> Result<bool, sqlx::Error> {
+    pub async fn try_job_lock(
+        &self,
+        conn: &mut AnyConnection,
+        job: &str,
+    ) -> Result<bool, sqlx::Error> {
         if self.backend != Backend::Postgres {
             return Ok(true);
         }

@@ -66,7 +66,9 @@ pub fn parse_body(body: &[u8]) -> Result<Vec<PublishedEvent>, Vec<AppError>> {
         let items: Vec<&RawValue> = serde_json::from_str(json)
             .map_err(|error| invalid(format!("The body is not valid JSON: {error}")))?;
         if items.is_empty() {
-            return Err(invalid("The batch is empty: send at least one event.".into()));
+            return Err(invalid(
+                "The batch is empty: send at least one event.".into(),
+            ));
         }
         if items.len() > MAX_BATCH {
             return Err(invalid(format!(
@@ -169,7 +171,10 @@ fn parse_event(raw: &RawValue, at: &str) -> Result<PublishedEvent, Vec<AppError>
         .filter(|text| text != "null");
     for (name, value) in &members {
         if name == "data_base64" {
-            fail(name, "data_base64 is not supported: send data as JSON.".into());
+            fail(
+                name,
+                "data_base64 is not supported: send data as JSON.".into(),
+            );
         } else if !is_attribute_name(name) {
             fail(
                 name,
@@ -255,7 +260,10 @@ mod tests {
         let body = event(r#", "data": {"b" : 1.50, "a":[ "x" ]}, "userid":"u-1""#);
         let events = parse_body(body.as_bytes()).expect("valid");
         assert_eq!(events.len(), 1);
-        assert_eq!(events[0].data.as_deref(), Some(r#"{"b" : 1.50, "a":[ "x" ]}"#));
+        assert_eq!(
+            events[0].data.as_deref(),
+            Some(r#"{"b" : 1.50, "a":[ "x" ]}"#)
+        );
         assert_eq!(events[0].user_id.as_deref(), Some("u-1"));
         assert_eq!(events[0].data_content_type, "application/json");
         assert_eq!(events[0].time, None);
@@ -290,7 +298,10 @@ mod tests {
             ("42", ""),
             ("[1]", "/0"),
             (r#"{"specversion":"1.0","source":"/a","type":"t"}"#, "/id"),
-            (r#"{"specversion":"1.0","id":7,"source":"/a","type":"t"}"#, "/id"),
+            (
+                r#"{"specversion":"1.0","id":7,"source":"/a","type":"t"}"#,
+                "/id",
+            ),
             (&event(r#","spaceid":{"a":1}"#), "/spaceid"),
         ] {
             let errors = parse_body(body.as_bytes()).expect_err(body);
@@ -304,9 +315,16 @@ mod tests {
 
     #[test]
     fn the_fingerprint_ignores_tenantid_and_member_order_but_not_data_or_attributes() {
-        let fingerprint = |body: &str| parse_body(body.as_bytes()).expect(body)[0].fingerprint.clone();
+        let fingerprint = |body: &str| {
+            parse_body(body.as_bytes()).expect(body)[0]
+                .fingerprint
+                .clone()
+        };
         let base = fingerprint(&event(r#","data":{"a":1}"#));
-        assert_eq!(base, fingerprint(&event(r#","tenantid":"x","data":{"a":1}"#)));
+        assert_eq!(
+            base,
+            fingerprint(&event(r#","tenantid":"x","data":{"a":1}"#))
+        );
         assert_eq!(
             base,
             fingerprint(
@@ -314,6 +332,9 @@ mod tests {
             )
         );
         assert_ne!(base, fingerprint(&event(r#","data":{"a":2}"#)));
-        assert_ne!(base, fingerprint(&event(r#","data":{"a":1},"subject":"s""#)));
+        assert_ne!(
+            base,
+            fingerprint(&event(r#","data":{"a":1},"subject":"s""#))
+        );
     }
 }

@@ -54,7 +54,10 @@ pub async fn example_data(
     tenant: &TenantId,
     event_type: &str,
 ) -> Result<Option<String>> {
-    if let Some((_, data)) = BUILT_IN_EXAMPLES.iter().find(|(name, _)| *name == event_type) {
+    if let Some((_, data)) = BUILT_IN_EXAMPLES
+        .iter()
+        .find(|(name, _)| *name == event_type)
+    {
         return Ok(Some((*data).to_owned()));
     }
     Ok(event_types::list(conn, tenant)

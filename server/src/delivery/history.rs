@@ -7,8 +7,7 @@ use std::collections::HashMap;
 use app::{
     accounts::Caller,
     deliveries::{
-        Attempt, Delivery, DeliveryPage, DeliveryRequest, DeliveryResponse, DeliveryStatus,
-        Trigger,
+        Attempt, Delivery, DeliveryPage, DeliveryRequest, DeliveryResponse, DeliveryStatus, Trigger,
     },
     error::AppError,
 };
@@ -63,8 +62,9 @@ impl Default for DeliveryListRequest {
 impl DeliveryListRequest {
     /// Reads a list request from query parameters; an unknown or malformed one names itself.
     pub fn from_query(pairs: &[(String, String)]) -> Result<Self> {
-        let invalid =
-            |name: &str, message: String| Error::from(AppError::invalid(format!("/{name}"), message));
+        let invalid = |name: &str, message: String| {
+            Error::from(AppError::invalid(format!("/{name}"), message))
+        };
         let mut request = Self::default();
         for (name, value) in pairs {
             match name.as_str() {
@@ -155,7 +155,8 @@ impl DeliveryEngine {
         let (after, backwards) = paging::scan_from(&request.start, &sort_text, |value| {
             matches!(
                 (sort, value),
-                (SortColumn::Status, SortValue::Text(_)) | (SortColumn::TriggeredAt, SortValue::Int(_))
+                (SortColumn::Status, SortValue::Text(_))
+                    | (SortColumn::TriggeredAt, SortValue::Int(_))
             )
         })?;
         let limit = request.limit.clamp(1, MAX_LIMIT);
@@ -168,7 +169,8 @@ impl DeliveryEngine {
             status: request.status.map(|status| status.as_str().to_owned()),
             event_type: request.event_type.clone(),
         };
-        let mut rows = deliveries::list(&mut conn, &TenantId::of(caller), webhook_id, &query).await?;
+        let mut rows =
+            deliveries::list(&mut conn, &TenantId::of(caller), webhook_id, &query).await?;
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
         if backwards {
@@ -194,7 +196,9 @@ impl DeliveryEngine {
         let data = rows
             .iter()
             .map(|row| {
-                let event = events.get(&row.event_ref).ok_or_else(|| missing_event(row))?;
+                let event = events
+                    .get(&row.event_ref)
+                    .ok_or_else(|| missing_event(row))?;
                 to_delivery(row, event, last.remove(&row.id).as_ref(), None)
             })
             .collect::<Result<_>>()?;
@@ -205,7 +209,8 @@ impl DeliveryEngine {
     pub async fn get(&self, caller: &Caller, webhook_id: &str, id: &str) -> Result<Delivery> {
         let mut conn = self.db().connection().await?;
         self.visible_webhook(&mut conn, caller, webhook_id).await?;
-        self.load(&mut conn, &TenantId::of(caller), webhook_id, id).await
+        self.load(&mut conn, &TenantId::of(caller), webhook_id, id)
+            .await
     }
 
     async fn load(
@@ -292,7 +297,9 @@ impl DeliveryEngine {
         require_enabled(&webhook)?;
         let data = examples::example_data(&mut tx, &tenant, event_type)
             .await?
-            .ok_or_else(|| AppError::invalid("/eventType", format!("{event_type} has no example event.")))?;
+            .ok_or_else(|| {
+                AppError::invalid("/eventType", format!("{event_type} has no example event."))
+            })?;
         let record = EventRecord {
             id: uuid::Uuid::new_v4().to_string(),
             source: "urn:herald:test-event".into(),
@@ -339,7 +346,8 @@ fn to_delivery(
     last: Option<&AttemptRow>,
     attempts: Option<&[AttemptRow]>,
 ) -> Result<Delivery> {
-    let corrupt = |what: &str| Error::Internal(format!("delivery {} has an unreadable {what}", row.id));
+    let corrupt =
+        |what: &str| Error::Internal(format!("delivery {} has an unreadable {what}", row.id));
     let body = match Format::parse(&row.format) {
         Some(Format::Legacy) => event.legacy_body.clone(),
         Some(Format::CloudEvents) => event.cloud_event_body.clone(),

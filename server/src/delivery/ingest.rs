@@ -157,7 +157,8 @@ impl DeliveryEngine {
             in_request.insert(key, &event.fingerprint);
             let record = event.clone().into_record(tenant.as_str(), &received_at);
             if !subscribers.contains_key(&event.event_type) {
-                let found = webhooks::enabled_subscribers(&mut tx, &tenant, &event.event_type).await?;
+                let found =
+                    webhooks::enabled_subscribers(&mut tx, &tenant, &event.event_type).await?;
                 subscribers.insert(event.event_type.clone(), found);
             }
             let targets: Vec<&WebhookRow> = subscribers[&event.event_type]
@@ -168,7 +169,14 @@ impl DeliveryEngine {
                 .map(|(webhook, _)| webhook)
                 .collect();
             let made_now = self
-                .store_event(&mut tx, &record, &event.fingerprint, &targets, Trigger::Automatic, now)
+                .store_event(
+                    &mut tx,
+                    &record,
+                    &event.fingerprint,
+                    &targets,
+                    Trigger::Automatic,
+                    now,
+                )
                 .await?
                 .len();
             made += made_now;

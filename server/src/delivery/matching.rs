@@ -107,19 +107,29 @@ mod tests {
             (r#"(id eq "no") or data.status eq "ok""#, true),
             (r#"data.status eq "error""#, false),
         ] {
-            assert_eq!(matches(&event, &webhook("tenant", Some(filter)), None), expected, "{filter}");
+            assert_eq!(
+                matches(&event, &webhook("tenant", Some(filter)), None),
+                expected,
+                "{filter}"
+            );
         }
     }
 
     #[test]
     fn user_level_webhooks_get_their_owners_events_only() {
         let mut event = event();
-        assert!(matches(&event, &webhook("user", None), Some("ext-7")), "userid = external id");
+        assert!(
+            matches(&event, &webhook("user", None), Some("ext-7")),
+            "userid = external id"
+        );
         assert!(!matches(&event, &webhook("user", None), Some("ext-8")));
         assert!(!matches(&event, &webhook("user", None), None));
         event.user_id = None;
         event.owner_id = Some("user-1".into());
-        assert!(matches(&event, &webhook("user", None), None), "ownerid = Herald id");
+        assert!(
+            matches(&event, &webhook("user", None), None),
+            "ownerid = Herald id"
+        );
         assert!(matches(&event, &webhook("tenant", None), None));
     }
 }

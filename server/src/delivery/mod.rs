@@ -12,12 +12,12 @@ pub mod matching;
 pub mod payload;
 pub mod request;
 pub mod resolver;
+pub mod retention;
 pub mod schedule;
 pub mod send;
 mod settings;
 pub mod signature;
 mod worker;
-pub mod retention;
 
 use std::{
     collections::HashMap,

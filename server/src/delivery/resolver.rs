@@ -49,7 +49,10 @@ impl GuardedResolver {
     }
 
     /// The checked addresses of `name` (port 0: the client puts the URL's port in).
-    pub async fn lookup(&self, name: &str) -> Result<Vec<IpAddr>, Box<dyn std::error::Error + Send + Sync>> {
+    pub async fn lookup(
+        &self,
+        name: &str,
+    ) -> Result<Vec<IpAddr>, Box<dyn std::error::Error + Send + Sync>> {
         let name = name.trim_end_matches('.').to_ascii_lowercase();
         let addresses: Vec<IpAddr> = match self.inner.hosts.get(&name) {
             Some(addresses) => addresses.clone(),
@@ -97,12 +100,21 @@ mod tests {
 
     fn resolver(allowed_hosts: &[&str], allowed: &[&str]) -> GuardedResolver {
         let hosts = HashMap::from([
-            ("hook.example.test".to_owned(), vec!["127.0.0.1".parse().expect("ip")]),
+            (
+                "hook.example.test".to_owned(),
+                vec!["127.0.0.1".parse().expect("ip")],
+            ),
             (
                 "mixed.example.test".to_owned(),
-                vec!["93.184.216.34".parse().expect("ip"), "10.1.2.3".parse().expect("ip")],
+                vec![
+                    "93.184.216.34".parse().expect("ip"),
+                    "10.1.2.3".parse().expect("ip"),
+                ],
             ),
-            ("public.example.test".to_owned(), vec!["93.184.216.34".parse().expect("ip")]),
+            (
+                "public.example.test".to_owned(),
+                vec!["93.184.216.34".parse().expect("ip")],
+            ),
         ]);
         GuardedResolver::new(
             AddressPolicy::new(allowed.iter().map(|n| n.parse().expect("cidr")).collect()),
@@ -118,9 +130,15 @@ mod tests {
     #[tokio::test]
     async fn one_non_public_answer_refuses_the_name() {
         let guard = resolver(&[], &[]);
-        let error = guard.lookup("hook.example.test").await.expect_err("loopback");
+        let error = guard
+            .lookup("hook.example.test")
+            .await
+            .expect_err("loopback");
         assert!(refused(error.as_ref()), "{error}");
-        let error = guard.lookup("MIXED.example.test.").await.expect_err("one private");
+        let error = guard
+            .lookup("MIXED.example.test.")
+            .await
+            .expect_err("one private");
         assert!(error.to_string().contains("10.1.2.3"), "{error}");
         assert_eq!(
             guard.lookup("public.example.test").await.expect("public"),
@@ -134,7 +152,14 @@ mod tests {
         assert!(by_network.lookup("hook.example.test").await.is_ok());
         assert!(by_network.lookup("mixed.example.test").await.is_err());
         let by_name = resolver(&["mixed.example.test"], &[]);
-        assert_eq!(by_name.lookup("mixed.example.test").await.expect("allowed").len(), 2);
+        assert_eq!(
+            by_name
+                .lookup("mixed.example.test")
+                .await
+                .expect("allowed")
+                .len(),
+            2
+        );
         assert!(by_name.lookup("hook.example.test").await.is_err());
     }
 }

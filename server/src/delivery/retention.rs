@@ -21,7 +21,8 @@ pub struct Purged {
 impl DeliveryEngine {
     /// Removes what is older than the retention period.
     pub async fn purge_expired(&self) -> Result<Purged> {
-        let retention = i64::try_from(self.inner.settings.retention.as_millis()).unwrap_or(i64::MAX);
+        let retention =
+            i64::try_from(self.inner.settings.retention.as_millis()).unwrap_or(i64::MAX);
         let before = self.now_millis().saturating_sub(retention);
         let mut purged = Purged::default();
         loop {
@@ -40,7 +41,11 @@ impl DeliveryEngine {
             }
         }
         if purged != Purged::default() {
-            tracing::info!(deliveries = purged.deliveries, events = purged.events, "purged old deliveries");
+            tracing::info!(
+                deliveries = purged.deliveries,
+                events = purged.events,
+                "purged old deliveries"
+            );
         }
         Ok(purged)
     }

@@ -6,11 +6,8 @@
 use std::{net::IpAddr, path::PathBuf, time::Duration};
 
 use super::{
-    address_policy::Refused,
-    request::Prepared,
-    resolver::GuardedResolver,
-    schedule::parse_retry_after,
-    settings::DeliverySettings,
+    address_policy::Refused, request::Prepared, resolver::GuardedResolver,
+    schedule::parse_retry_after, settings::DeliverySettings,
 };
 
 /// Most of a response body kept.
@@ -94,7 +91,10 @@ pub struct Sender {
 }
 
 impl Sender {
-    pub fn new(settings: &DeliverySettings, resolver: GuardedResolver) -> Result<Self, ClientError> {
+    pub fn new(
+        settings: &DeliverySettings,
+        resolver: GuardedResolver,
+    ) -> Result<Self, ClientError> {
         let mut builder = reqwest::Client::builder()
             .dns_resolver(std::sync::Arc::new(resolver.clone()))
             .no_proxy()

@@ -21,7 +21,7 @@ use super::{
 };
 use crate::{
     db::{
-        deliveries::{self, AfterAttempt, AttemptRow},
+        deliveries::{self, AfterAttempt, AttemptRow, Claim},
         events, webhooks, TenantId,
     },
     error::{Error, Result},
@@ -75,8 +75,11 @@ impl DeliveryEngine {
             if claimed == CLAIM_BATCH {
                 continue;
             }
-            let _ = tokio::time::timeout(self.inner.settings.poll_interval, self.inner.wake.notified())
-                .await;
+            let _ = tokio::time::timeout(
+                self.inner.settings.poll_interval,
+                self.inner.wake.notified(),
+            )
+            .await;
         }
     }
 
@@ -100,11 +103,13 @@ impl DeliveryEngine {
         let claimed = deliveries::claim_due(
             &mut tx,
             self.db().backend(),
-            now,
-            now.saturating_add(lease),
-            &token,
-            room,
-            &busy,
+            &Claim {
+                now,
+                lease_until: now.saturating_add(lease),
+                token: &token,
+                limit: room,
+                busy: &busy,
+            },
             |webhook| {
                 let count = counts.entry(webhook.to_owned()).or_default();
                 *count += 1;
@@ -119,10 +124,16 @@ impl DeliveryEngine {
                 tracing::error!("no attempt slot for a claimed delivery");
                 break;
             };
-            *self.in_flight().entry(delivery.webhook_id.clone()).or_default() += 1;
+            *self
+                .in_flight()
+                .entry(delivery.webhook_id.clone())
+                .or_default() += 1;
             let engine = self.clone();
-            let (id, webhook_id, token) =
-                (delivery.id.clone(), delivery.webhook_id.clone(), token.clone());
+            let (id, webhook_id, token) = (
+                delivery.id.clone(),
+                delivery.webhook_id.clone(),
+                token.clone(),
+            );
             tokio::spawn(async move {
                 if let Err(error) = engine.attempt(&id, &token).await {
                     tracing::warn!(delivery_id = %id, %error, "attempt not recorded");
@@ -196,7 +207,9 @@ impl DeliveryEngine {
             Verdict::Retry { wait, message } => (
                 DeliveryStatus::Pending,
                 message,
-                Some(finished_at.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX))),
+                Some(
+                    finished_at.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)),
+                ),
             ),
             Verdict::Fail { message } | Verdict::Gone { message } => {
                 (DeliveryStatus::Fail, message, None)
@@ -311,7 +324,12 @@ fn attempt_row(
             headers,
             body,
             ..
-        } => (Some(i64::from(*status)), None, headers.clone(), body.clone()),
+        } => (
+            Some(i64::from(*status)),
+            None,
+            headers.clone(),
+            body.clone(),
+        ),
         Outcome::Failed { message } | Outcome::Refused { message } => {
             (None, Some(message.clone()), Vec::new(), String::new())
         }

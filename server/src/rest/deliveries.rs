@@ -30,8 +30,17 @@ pub async fn list(
     admit(&state, &caller, Access::Read)?;
     let pairs = query_pairs(uri.query().unwrap_or_default());
     let request = DeliveryListRequest::from_query(&pairs)?;
-    let page = state.deliveries.list(&caller, &webhook_id, &request).await?;
-    let links = Links::of_page(&state, &uri, &pairs, page.next.as_deref(), page.prev.as_deref());
+    let page = state
+        .deliveries
+        .list(&caller, &webhook_id, &request)
+        .await?;
+    let links = Links::of_page(
+        &state,
+        &uri,
+        &pairs,
+        page.next.as_deref(),
+        page.prev.as_deref(),
+    );
     Ok(Json(ListBody {
         data: page.data,
         links,
@@ -76,16 +85,20 @@ pub async fn test(
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<TestQueued>), ApiError> {
     admit(&state, &caller, Access::Write)?;
-    let request: TestRequest = serde_json::from_value::<TestRequest>(body.clone()).map_err(|_| {
-        let field = match &body {
-            Value::Object(fields) => fields
-                .keys()
-                .find(|name| *name != "eventType")
-                .map_or("/eventType".to_owned(), |name| format!("/{name}")),
-            _ => String::new(),
-        };
-        app::error::AppError::invalid(field, "The body is {\"eventType\": \"<a type this webhook subscribes to>\"}.")
-    })?;
+    let request: TestRequest =
+        serde_json::from_value::<TestRequest>(body.clone()).map_err(|_| {
+            let field = match &body {
+                Value::Object(fields) => fields
+                    .keys()
+                    .find(|name| *name != "eventType")
+                    .map_or("/eventType".to_owned(), |name| format!("/{name}")),
+                _ => String::new(),
+            };
+            app::error::AppError::invalid(
+                field,
+                "The body is {\"eventType\": \"<a type this webhook subscribes to>\"}.",
+            )
+        })?;
     let delivery_id = state
         .deliveries
         .send_test(&caller, &webhook_id, &request.event_type)

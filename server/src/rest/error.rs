@@ -74,7 +74,11 @@ pub struct ApiErrors(pub Vec<AppError>);
 
 impl IntoResponse for ApiErrors {
     fn into_response(self) -> Response {
-        let items = self.0.into_iter().map(|error| ApiError(error).item()).collect();
+        let items = self
+            .0
+            .into_iter()
+            .map(|error| ApiError(error).item())
+            .collect();
         (
             StatusCode::BAD_REQUEST,
             Json(Body {

@@ -45,7 +45,13 @@ pub async fn list(
     let pairs = query_pairs(uri.query().unwrap_or_default());
     let request = ListRequest::from_query(&pairs)?;
     let page = state.webhooks.list(&caller, &request).await?;
-    let links = Links::of_page(&state, &uri, &pairs, page.next.as_deref(), page.prev.as_deref());
+    let links = Links::of_page(
+        &state,
+        &uri,
+        &pairs,
+        page.next.as_deref(),
+        page.prev.as_deref(),
+    );
     Ok(Json(ListBody {
         data: page.data,
         links,

@@ -180,6 +180,11 @@ impl TestApp {
         }
     }
 
+    /// The time on the test clock.
+    pub fn clock_now(&self) -> time::OffsetDateTime {
+        server::clock::Clock::now(self.clock.as_ref())
+    }
+
     /// Sends one request through the real router.
     pub async fn send(&self, request: Request<Body>) -> Response {
         self.router
