@@ -12,6 +12,7 @@ use crate::{
         ApiKeySummary, Caller, CreatedApiKey, LinkDetails, LinkPurpose, OneTimeLink, Role, Scope,
         UserSummary,
     },
+    deliveries::{Delivery, DeliveryPage},
     error::AppError,
     event_types::{CustomEventType, EventType},
     webhooks::{Webhook, WebhookDraft, WebhookPage},
@@ -131,6 +132,33 @@ pub trait ConsoleBackend: Send + Sync + 'static {
         example_data: &str,
     ) -> Result<CustomEventType, AppError>;
     async fn delete_event_type(&self, caller: &Caller, name: &str) -> Result<(), AppError>;
+
+    /// One page of a webhook's deliveries; `query` as the REST API's deliveries list takes it.
+    async fn list_deliveries(
+        &self,
+        caller: &Caller,
+        webhook_id: &str,
+        query: &str,
+    ) -> Result<DeliveryPage, AppError>;
+    async fn get_delivery(
+        &self,
+        caller: &Caller,
+        webhook_id: &str,
+        delivery_id: &str,
+    ) -> Result<Delivery, AppError>;
+    async fn resend_delivery(
+        &self,
+        caller: &Caller,
+        webhook_id: &str,
+        delivery_id: &str,
+    ) -> Result<Delivery, AppError>;
+    /// Queues a test event; the new delivery's id.
+    async fn send_test_event(
+        &self,
+        caller: &Caller,
+        webhook_id: &str,
+        event_type: &str,
+    ) -> Result<String, AppError>;
 }
 
 /// The backend as server functions find it in their context.

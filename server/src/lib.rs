@@ -55,6 +55,7 @@ pub fn router(state: AppState) -> Router {
     let backend = Backend(Arc::new(console::ServerBackend::new(
         state.accounts.clone(),
         state.webhooks.clone(),
+        state.deliveries.clone(),
     )));
     let console = Router::new()
         .leptos_routes_with_context(

@@ -4,6 +4,7 @@
 //! confirmation field (operator commands and the REST API have no such field).
 
 pub mod accounts;
+pub mod deliveries;
 pub mod webhooks;
 
 #[cfg(feature = "ssr")]

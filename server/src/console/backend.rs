@@ -8,6 +8,7 @@ use app::{
         UserSummary,
     },
     backend::{ConsoleBackend, SetCookie, UserDetails},
+    deliveries::{Delivery, DeliveryPage},
     error::AppError,
     event_types::{CustomEventType, EventType},
     webhooks::{Origin, Webhook, WebhookDraft, WebhookPage},
@@ -19,6 +20,7 @@ use http::request::Parts;
 use super::session_token;
 use crate::{
     accounts::{client_address::client_address, Accounts, NewSession},
+    delivery::{DeliveryEngine, DeliveryListRequest},
     webhooks::{document::Body, query_pairs, ListRequest, Webhooks},
 };
 
@@ -26,11 +28,16 @@ use crate::{
 pub struct ServerBackend {
     accounts: Accounts,
     webhooks: Webhooks,
+    deliveries: DeliveryEngine,
 }
 
 impl ServerBackend {
-    pub fn new(accounts: Accounts, webhooks: Webhooks) -> Self {
-        Self { accounts, webhooks }
+    pub fn new(accounts: Accounts, webhooks: Webhooks, deliveries: DeliveryEngine) -> Self {
+        Self {
+            accounts,
+            webhooks,
+            deliveries,
+        }
     }
 
     fn cookie(&self, session: NewSession) -> SetCookie {
@@ -263,5 +270,48 @@ impl ConsoleBackend for ServerBackend {
 
     async fn delete_event_type(&self, caller: &Caller, name: &str) -> Result<(), AppError> {
         Ok(self.webhooks.delete_event_type(caller, name).await?)
+    }
+
+    async fn list_deliveries(
+        &self,
+        caller: &Caller,
+        webhook_id: &str,
+        query: &str,
+    ) -> Result<DeliveryPage, AppError> {
+        let request = DeliveryListRequest::from_query(&query_pairs(query))?;
+        Ok(self.deliveries.list(caller, webhook_id, &request).await?)
+    }
+
+    async fn get_delivery(
+        &self,
+        caller: &Caller,
+        webhook_id: &str,
+        delivery_id: &str,
+    ) -> Result<Delivery, AppError> {
+        Ok(self.deliveries.get(caller, webhook_id, delivery_id).await?)
+    }
+
+    async fn resend_delivery(
+        &self,
+        caller: &Caller,
+        webhook_id: &str,
+        delivery_id: &str,
+    ) -> Result<Delivery, AppError> {
+        Ok(self
+            .deliveries
+            .resend(caller, webhook_id, delivery_id)
+            .await?)
+    }
+
+    async fn send_test_event(
+        &self,
+        caller: &Caller,
+        webhook_id: &str,
+        event_type: &str,
+    ) -> Result<String, AppError> {
+        Ok(self
+            .deliveries
+            .send_test(caller, webhook_id, event_type)
+            .await?)
     }
 }

@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
+use server::delivery::DeliverySettings;
 use sha2::Sha256;
 use test_receiver::Planned;
 
 use crate::{
     delivery_support::{event, key_with_scopes, Harness, OTHER_HOOKS},
     on_both_databases,
-    support::{body_text, json_ok, Engine},
+    support::{app_error, body_text, json_ok, Engine, ServerFnBody},
     webhooks::{answer, pointer_of},
 };
 
@@ -31,6 +32,8 @@ on_both_databases!(
     retention_purges_deliveries_and_their_events,
     a_dead_endpoint_does_not_delay_a_healthy_one,
     a_late_writer_cannot_overwrite_the_new_lease_holder,
+    the_console_reads_resends_and_tests_through_the_same_service,
+    every_attempt_failing_for_the_period_disables_the_webhook,
 );
 
 const SECRET: &str = "0123456789abcdef0123456789abcdef";
@@ -880,4 +883,129 @@ async fn a_late_writer_cannot_overwrite_the_new_lease_holder(engine: Engine) {
     let stored = h.delivery(&hook, &id).await;
     assert_eq!(stored["status"], "success");
     assert_eq!(stored["attempts"][1]["responseBody"], "written by new");
+}
+
+async fn the_console_reads_resends_and_tests_through_the_same_service(engine: Engine) {
+    let h = Harness::start(engine).await;
+    let hook = h.webhook("/console", json!({})).await;
+    h.publish(event("e-1")).await;
+    let rest = h.settle_at(&hook, 1, "success", 1).await;
+    let call = |name: &'static str, args: Value| {
+        h.app
+            .server_fn(name, Some(&h.session), ServerFnBody::Json(args))
+    };
+    let page = json_ok(
+        call(
+            "list_deliveries",
+            json!({"webhook_id": hook, "query": "status=success"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        page["data"],
+        Value::Array(rest.clone()),
+        "the same resource as the REST API"
+    );
+    let id = rest[0]["id"].as_str().expect("id");
+    let one = json_ok(
+        call(
+            "get_delivery",
+            json!({"webhook_id": hook, "delivery_id": id}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(one, h.delivery(&hook, id).await);
+    let resent = json_ok(
+        call(
+            "resend_delivery",
+            json!({"webhook_id": hook, "delivery_id": id}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(resent["trigger"], "manual");
+    assert_eq!(resent["status"], "success");
+    let test_id = json_ok(
+        call(
+            "send_test_event",
+            json!({"webhook_id": hook, "event_type": "com.qlik.v1.app.created"}),
+        )
+        .await,
+    )
+    .await;
+    h.settle(&hook, 3, |d| d["status"] == "success").await;
+    let tests = h.deliveries(&hook, "").await;
+    assert!(tests
+        .iter()
+        .any(|d| d["id"] == test_id && d["trigger"] == "test"));
+    // The same refusals as the REST API.
+    let error = app_error(
+        call(
+            "list_deliveries",
+            json!({"webhook_id": hook, "query": "status=done"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        error.message_for("/status").as_deref(),
+        Some("status is pending, success or fail.")
+    );
+    let error = app_error(
+        call(
+            "send_test_event",
+            json!({"webhook_id": hook, "event_type": "com.qlik.v1.user.created"}),
+        )
+        .await,
+    )
+    .await;
+    assert!(error.message_for("/eventType").is_some(), "{error:?}");
+    let (user, _) = h
+        .app
+        .add_user(&h.session, "use@example.com", "use-webhooks")
+        .await;
+    let error = app_error(
+        h.app
+            .server_fn(
+                "get_delivery",
+                Some(&user),
+                ServerFnBody::Json(json!({"webhook_id": hook, "delivery_id": id})),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(error, app::error::AppError::NotFound);
+}
+
+async fn every_attempt_failing_for_the_period_disables_the_webhook(engine: Engine) {
+    let h = Harness::start_with(engine, |settings| {
+        settings.failing_period = Duration::from_secs(3600);
+    })
+    .await;
+    let hook = h.webhook("/down", json!({})).await;
+    h.receiver.plan("/down", vec![Planned::status(503)]);
+    h.publish(event("e-1")).await;
+    // Six attempts, each as soon as it is due (at most 1.2 × the step): all within 52 minutes.
+    let schedule = DeliverySettings::default().retry_schedule;
+    for attempt in 1..=6 {
+        h.settle_at(&hook, 1, "pending", attempt).await;
+        assert_eq!(
+            h.webhook_state(&hook).await["enabled"],
+            true,
+            "attempt {attempt}"
+        );
+        h.advance(schedule[attempt as usize - 1].mul_f64(1.2) + Duration::from_secs(1));
+    }
+    // The seventh attempt, over an hour after the first failure, disables it.
+    let ended = h.settle_at(&hook, 1, "fail", 7).await;
+    assert_eq!(ended[0]["statusMessage"], "webhook disabled");
+    let webhook = h.webhook_state(&hook).await;
+    assert_eq!(webhook["enabled"], false);
+    assert_eq!(webhook["disabledReasonCode"], "delivery-failure-threshold");
+    assert!(webhook["disabledReason"]
+        .as_str()
+        .expect("reason")
+        .contains("1h"));
 }
