@@ -15,19 +15,28 @@ use tokio::{
 };
 
 /// How long a test waits for the binary to start or stop before failing.
-const PATIENCE: Duration = Duration::from_secs(30);
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The `DATABASE_URL` of an SQLite file.
+fn sqlite_url(database: &Path) -> String {
+    format!("sqlite://{}", database.display())
+}
 
 /// A `herald` process on a random port, using the SQLite file `database`.
 fn spawn_herald(database: &Path) -> Child {
+    spawn_herald_with(&sqlite_url(database), &[])
+}
+
+/// A `herald` process on a random port, using the database at `database_url`, with more
+/// settings in `env`.
+pub fn spawn_herald_with(database_url: &str, env: &[(&str, String)]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_herald"))
         .env("HERALD_LISTEN", "127.0.0.1:0")
-        .env(
-            "HERALD_DATABASE_URL",
-            format!("sqlite://{}", database.display()),
-        )
+        .env("HERALD_DATABASE_URL", database_url)
         .env("HERALD_LOG_FORMAT", "human")
         .env("RUST_LOG", "info")
         .env_remove("DATABASE_URL")
+        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -36,7 +45,7 @@ fn spawn_herald(database: &Path) -> Child {
 }
 
 /// Reads the log until Herald says where it listens, and returns that address.
-async fn listening_address(child: &mut Child) -> String {
+pub async fn listening_address(child: &mut Child) -> String {
     start_log(child).await.0
 }
 
@@ -85,7 +94,7 @@ async fn status_line_with(address: &str, path: &str, headers: &str) -> String {
     response.lines().next().unwrap_or_default().to_owned()
 }
 
-async fn terminate(child: &mut Child) -> ExitStatus {
+pub async fn terminate(child: &mut Child) -> ExitStatus {
     let pid = child.id().expect("running process").to_string();
     let sent = Command::new("kill")
         .args(["-TERM", &pid])
@@ -138,14 +147,22 @@ async fn herald_serves_refuses_a_second_process_on_the_same_file_and_stops_clean
 
 /// Runs an operator command on `database` with `stdin` as its input.
 async fn herald_command(database: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    herald_command_with(&sqlite_url(database), &[], args, stdin).await
+}
+
+/// Runs an operator command on the database at `database_url`, with more settings in `env`.
+pub async fn herald_command_with(
+    database_url: &str,
+    env: &[(&str, String)],
+    args: &[&str],
+    stdin: &str,
+) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
         .args(args)
-        .env(
-            "HERALD_DATABASE_URL",
-            format!("sqlite://{}", database.display()),
-        )
+        .env("HERALD_DATABASE_URL", database_url)
         .env_remove("DATABASE_URL")
         .env_remove("HERALD_ADMIN_PASSWORD")
+        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -14,6 +14,7 @@ mod events;
 mod health;
 mod isolation;
 mod patch_property;
+mod processes;
 mod secrets_in_logs;
 mod sign_in;
 mod users;
