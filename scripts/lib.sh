@@ -83,9 +83,11 @@ free_port() {
 }
 
 # Starts a throw-away PostgreSQL cluster on 127.0.0.1 and exports HERALD_TEST_POSTGRES_URL.
-# stop_test_postgres removes it (set it as an EXIT trap before calling this).
+# Tests run it without fsync; `start_test_postgres durable` keeps PostgreSQL's default
+# durability (the benchmark). stop_test_postgres removes it (set it as an EXIT trap first).
 start_test_postgres() {
-  local bin port
+  local bin port durability="-c fsync=off"
+  [ "${1:-}" = durable ] && durability=""
   bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
   PG_CTL="$bin/pg_ctl"
   PG_DIR="$(mktemp -d /tmp/herald-test-pg.XXXXXX)"
@@ -99,7 +101,7 @@ start_test_postgres() {
   say "Starting a throw-away PostgreSQL on 127.0.0.1:$port"
   "${PG_AS[@]}" "$bin/initdb" -D "$PG_DIR/data" -A trust -U postgres >"$PG_DIR/initdb.log"
   "${PG_AS[@]}" "$PG_CTL" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
-    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" \
+    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 $durability -c max_connections=300" \
     start >/dev/null
   export HERALD_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port"
 }

@@ -90,6 +90,8 @@ pub struct Received {
     /// In arrival order, names in lower case.
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// When the request arrived (before any planned delay).
+    pub received_at: std::time::SystemTime,
 }
 
 impl Received {
@@ -243,6 +245,7 @@ async fn answer(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let received_at = std::time::SystemTime::now();
     let path = uri.path().to_owned();
     let planned = {
         let mut plans = lock(&shared.plans);
@@ -268,6 +271,7 @@ async fn answer(
             })
             .collect(),
         body: String::from_utf8_lossy(&body).into_owned(),
+        received_at,
     });
     shared.arrived.notify_waiters();
     let mut response = (

@@ -139,11 +139,11 @@ pub struct Settings {
     pub failing_period: std::time::Duration,
 
     /// Delivery attempts in flight at once in this process.
-    #[arg(long, env = "HERALD_DELIVERY_WORKERS", default_value_t = 64, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, env = "HERALD_DELIVERY_WORKERS", default_value_t = 128, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub delivery_workers: u16,
 
     /// Delivery attempts in flight at once to one webhook in this process.
-    #[arg(long, env = "HERALD_PER_WEBHOOK_IN_FLIGHT", default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, env = "HERALD_PER_WEBHOOK_IN_FLIGHT", default_value_t = 32, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub per_webhook_in_flight: u16,
 
     /// The `User-Agent` header of every delivery.
@@ -151,7 +151,8 @@ pub struct Settings {
         long,
         env = "HERALD_USER_AGENT",
         default_value = "Qlik Webhook",
-        value_name = "TEXT"
+        value_name = "TEXT",
+        value_parser = parse_user_agent
     )]
     pub user_agent: String,
 
@@ -281,6 +282,12 @@ fn parse_network(text: &str) -> Result<IpNet, String> {
 fn parse_std_duration(text: &str) -> Result<std::time::Duration, String> {
     parse_duration(text.trim())
         .and_then(|duration| std::time::Duration::try_from(duration).map_err(|e| e.to_string()))
+}
+
+fn parse_user_agent(text: &str) -> Result<String, String> {
+    http::HeaderValue::from_str(text)
+        .map(|_| text.to_owned())
+        .map_err(|_| "must be printable text on one line".to_owned())
 }
 
 /// An entry of the delivery allow-list.
@@ -510,6 +517,48 @@ mod tests {
         assert_eq!(settings.session_lifetime, time::Duration::days(7));
         assert!(settings.trusted_proxies.is_empty());
         assert!(settings.command.is_none());
+    }
+
+    #[test]
+    fn delivery_flags_default_to_the_engine_defaults_and_parse_their_lists() {
+        let settings = parse(&[]).expect("no flags is valid");
+        assert_eq!(
+            settings.delivery_settings(),
+            crate::delivery::DeliverySettings::default()
+        );
+        let settings = parse(&[
+            "--retry-schedule",
+            "1s, 2min",
+            "--delivery-allow",
+            "10.0.0.0/8,Hooks.Example.COM.",
+            "--delivery-hosts",
+            "a.test=127.0.0.1,a.test=::1",
+            "--extra-ca-certificates",
+            "/etc/ca.pem",
+        ])
+        .expect("valid flags");
+        let delivery = settings.delivery_settings();
+        assert_eq!(
+            delivery.retry_schedule,
+            [
+                std::time::Duration::from_secs(1),
+                std::time::Duration::from_secs(120)
+            ]
+        );
+        assert_eq!(delivery.max_attempts(), 3);
+        assert_eq!(delivery.allowed_hosts, ["hooks.example.com"]);
+        assert_eq!(delivery.allowed_networks.len(), 1);
+        assert_eq!(delivery.hosts["a.test"].len(), 2);
+        for (flag, value) in [
+            ("--delivery-hosts", "a.test"),
+            ("--delivery-hosts", "a.test=nowhere"),
+            ("--delivery-allow", "not a host"),
+            ("--retry-schedule", "5s,soon"),
+            ("--user-agent", "bad\nagent"),
+            ("--delivery-workers", "0"),
+        ] {
+            assert!(parse(&[flag, value]).is_err(), "{flag} {value}");
+        }
     }
 
     #[test]

@@ -54,9 +54,28 @@ impl PublishedEvent {
     }
 }
 
+/// The events of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub events: Vec<PublishedEvent>,
+    /// Whether they came as an array (problems are then pointed at by index: `/3/type`).
+    pub is_batch: bool,
+}
+
+impl Published {
+    /// The pointer to `member` of event `index`.
+    pub fn pointer(&self, index: usize, member: &str) -> String {
+        if self.is_batch {
+            format!("/{index}/{member}")
+        } else {
+            format!("/{member}")
+        }
+    }
+}
+
 /// Reads a request body: one event or a batch. All-or-nothing: any problem refuses the whole
 /// request, and every problem found is reported.
-pub fn parse_body(body: &[u8]) -> Result<Vec<PublishedEvent>, Vec<AppError>> {
+pub fn parse_body(body: &[u8]) -> Result<Published, Vec<AppError>> {
     let invalid = |message: String| vec![AppError::invalid("", message)];
     let text = std::str::from_utf8(body).map_err(|_| invalid("The body is not UTF-8.".into()))?;
     let raw: &RawValue = serde_json::from_str(text)
@@ -85,12 +104,18 @@ pub fn parse_body(body: &[u8]) -> Result<Vec<PublishedEvent>, Vec<AppError>> {
             }
         }
         if errors.is_empty() {
-            Ok(events)
+            Ok(Published {
+                events,
+                is_batch: true,
+            })
         } else {
             Err(errors)
         }
     } else {
-        parse_event(raw, "").map(|event| vec![event])
+        parse_event(raw, "").map(|event| Published {
+            events: vec![event],
+            is_batch: false,
+        })
     }
 }
 
@@ -258,7 +283,9 @@ mod tests {
     #[test]
     fn one_event_keeps_data_as_its_exact_text() {
         let body = event(r#", "data": {"b" : 1.50, "a":[ "x" ]}, "userid":"u-1""#);
-        let events = parse_body(body.as_bytes()).expect("valid");
+        let published = parse_body(body.as_bytes()).expect("valid");
+        assert!(!published.is_batch);
+        let events = published.events;
         assert_eq!(events.len(), 1);
         assert_eq!(
             events[0].data.as_deref(),
@@ -310,13 +337,15 @@ mod tests {
         let too_many = format!("[{}]", vec![event(""); MAX_BATCH + 1].join(","));
         assert!(parse_body(too_many.as_bytes()).is_err());
         let full = format!("[{}]", vec![event(""); MAX_BATCH].join(","));
-        assert_eq!(parse_body(full.as_bytes()).expect("100 is fine").len(), 100);
+        let full = parse_body(full.as_bytes()).expect("100 is fine");
+        assert_eq!((full.events.len(), full.is_batch), (100, true));
+        assert_eq!(full.pointer(7, "type"), "/7/type");
     }
 
     #[test]
     fn the_fingerprint_ignores_tenantid_and_member_order_but_not_data_or_attributes() {
         let fingerprint = |body: &str| {
-            parse_body(body.as_bytes()).expect(body)[0]
+            parse_body(body.as_bytes()).expect(body).events[0]
                 .fingerprint
                 .clone()
         };

@@ -13,7 +13,7 @@ use app::{
 use serde::Serialize;
 
 use super::{
-    event::{self, PublishedEvent},
+    event::{self, Published},
     matching,
     payload::{self, EventRecord, Format},
     request, DeliveryEngine,
@@ -75,12 +75,11 @@ impl DeliveryEngine {
     ) -> std::result::Result<Vec<Accepted>, IngestError> {
         require_scope(caller, Scope::EventsPublish)?;
         let published = event::parse_body(body).map_err(IngestError::Invalid)?;
-        let is_batch = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
         // Two publishers sending the same new event at once: one commits, the other's insert
         // breaks the unique key; run again, it then finds the event and answers as a repeat.
-        match self.ingest_once(caller, &published, is_batch).await {
+        match self.ingest_once(caller, &published).await {
             Err(IngestError::Failed(error)) if is_unique_violation(&error) => {
-                self.ingest_once(caller, &published, is_batch).await
+                self.ingest_once(caller, &published).await
             }
             other => other,
         }
@@ -89,19 +88,11 @@ impl DeliveryEngine {
     async fn ingest_once(
         &self,
         caller: &Caller,
-        published: &[PublishedEvent],
-        is_batch: bool,
+        published: &Published,
     ) -> std::result::Result<Vec<Accepted>, IngestError> {
         let tenant = TenantId::of(caller);
         let now = self.now_millis();
         let received_at = rfc3339(now);
-        let pointer = |index: usize, member: &str| {
-            if is_batch {
-                format!("/{index}/{member}")
-            } else {
-                format!("/{member}")
-            }
-        };
         let mut tx = self.db().begin().await?;
         let known: HashSet<String> = catalogue::of_tenant(&mut tx, &tenant)
             .await?
@@ -109,12 +100,13 @@ impl DeliveryEngine {
             .map(|event_type| event_type.name)
             .collect();
         let unknown: Vec<AppError> = published
+            .events
             .iter()
             .enumerate()
             .filter(|(_, event)| !known.contains(&event.event_type))
             .map(|(index, event)| {
                 AppError::invalid(
-                    pointer(index, "type"),
+                    published.pointer(index, "type"),
                     format!(
                         "{} is not an event type of this tenant's catalogue.",
                         event.event_type
@@ -127,11 +119,11 @@ impl DeliveryEngine {
         }
 
         let mut subscribers: HashMap<String, Vec<(WebhookRow, Option<String>)>> = HashMap::new();
-        let mut accepted = Vec::with_capacity(published.len());
+        let mut accepted = Vec::with_capacity(published.events.len());
         let mut made = 0;
         // Earlier events of this request, by key: a batch may repeat one of its own events.
         let mut in_request: HashMap<(&str, &str), &str> = HashMap::new();
-        for (index, event) in published.iter().enumerate() {
+        for (index, event) in published.events.iter().enumerate() {
             let key = (event.source.as_str(), event.id.as_str());
             let earlier = match in_request.get(&key) {
                 Some(fingerprint) => Some((*fingerprint).to_owned()),
@@ -141,10 +133,15 @@ impl DeliveryEngine {
             };
             if let Some(fingerprint) = earlier {
                 if fingerprint != event.fingerprint {
+                    let which = if published.is_batch {
+                        format!("Event {index}")
+                    } else {
+                        "This event".to_owned()
+                    };
                     return Err(AppError::Conflict(format!(
-                        "Event {} (source {}, id {}) was accepted before with a different body: \
+                        "{which} (source {}, id {}) was accepted before with a different body: \
                          give a changed event a new id.",
-                        index, event.source, event.id
+                        event.source, event.id
                     ))
                     .into());
                 }

@@ -24,7 +24,7 @@ use std::{
     sync::{Arc, Mutex, PoisonError},
 };
 
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{mpsc, Notify, Semaphore};
 
 use crate::{clock::SharedClock, crypto::Keyring, db::Database};
 
@@ -53,6 +53,10 @@ struct Inner {
     permits: Arc<Semaphore>,
     /// Attempts in flight per webhook in this process.
     in_flight: Mutex<HashMap<String, usize>>,
+    /// Where workers hand their results to the recorder, which [`DeliveryEngine::start`]
+    /// starts with the receiving end.
+    recordings: mpsc::UnboundedSender<worker::Queued>,
+    record_queue: Mutex<Option<mpsc::UnboundedReceiver<worker::Queued>>>,
 }
 
 impl DeliveryEngine {
@@ -68,6 +72,7 @@ impl DeliveryEngine {
             settings.hosts.clone(),
         );
         let sender = send::Sender::new(&settings, resolver)?;
+        let (recordings, record_queue) = mpsc::unbounded_channel();
         Ok(Self {
             inner: Arc::new(Inner {
                 permits: Arc::new(Semaphore::new(settings.workers)),
@@ -78,6 +83,8 @@ impl DeliveryEngine {
                 sender,
                 wake: Notify::new(),
                 in_flight: Mutex::new(HashMap::new()),
+                recordings,
+                record_queue: Mutex::new(Some(record_queue)),
             }),
         })
     }
@@ -98,6 +105,15 @@ impl DeliveryEngine {
 
     fn now_millis(&self) -> i64 {
         crate::timestamps::to_millis(self.inner.clock.now())
+    }
+
+    /// The recorder's queue, the first time it is asked for.
+    fn take_record_queue(&self) -> Option<mpsc::UnboundedReceiver<worker::Queued>> {
+        self.inner
+            .record_queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
     fn in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {

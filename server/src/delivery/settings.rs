@@ -6,7 +6,7 @@ use std::{collections::HashMap, net::IpAddr, path::PathBuf, time::Duration};
 use ipnet::IpNet;
 
 /// The engine's settings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliverySettings {
     /// Longest wait for a TCP + TLS connection.
     pub connect_timeout: Duration,
@@ -63,8 +63,8 @@ impl Default for DeliverySettings {
             retention: Duration::from_secs(7 * 24 * 3600),
             failure_threshold: 5,
             failing_period: Duration::from_secs(5 * 24 * 3600),
-            workers: 64,
-            per_webhook_in_flight: 4,
+            workers: 128,
+            per_webhook_in_flight: 32,
             user_agent: "Qlik Webhook".into(),
             allowed_networks: Vec::new(),
             allowed_hosts: Vec::new(),

@@ -9,7 +9,10 @@ use app::{
     deliveries::{DeliveryStatus, Trigger},
     webhooks::DisabledReasonCode,
 };
-use tokio::task::JoinHandle;
+use tokio::{
+    sync::{mpsc, oneshot},
+    task::JoinHandle,
+};
 
 use super::{
     ingest::WAKE_CHANNEL,
@@ -57,6 +60,9 @@ impl DeliveryEngine {
             tokio::spawn(self.clone().claim_loop()),
             tokio::spawn(self.clone().retention_loop()),
         ];
+        if let Some(queue) = self.take_record_queue() {
+            tasks.push(tokio::spawn(self.clone().record_loop(queue)));
+        }
         if let Some(url) = self.db().postgres_url() {
             tasks.push(tokio::spawn(self.clone().listen_loop(url.to_owned())));
         }
@@ -135,8 +141,10 @@ impl DeliveryEngine {
                 token.clone(),
             );
             tokio::spawn(async move {
-                if let Err(error) = engine.attempt(&id, &token).await {
-                    tracing::warn!(delivery_id = %id, %error, "attempt not recorded");
+                match engine.make_attempt(&id, &token).await {
+                    Ok(Some(recording)) => engine.queue_recording(recording).await,
+                    Ok(None) => {}
+                    Err(error) => tracing::warn!(delivery_id = %id, %error, "attempt failed"),
                 }
                 engine.finished(&webhook_id);
                 drop(permit);
@@ -156,18 +164,32 @@ impl DeliveryEngine {
         }
     }
 
-    /// Makes one attempt of a delivery this process holds under `token`, and records it.
+    /// Makes one attempt of a delivery this process holds under `token`, and records it at
+    /// once (a resend, while the person waits).
     pub(super) async fn attempt(&self, delivery_id: &str, token: &str) -> Result<()> {
+        match self.make_attempt(delivery_id, token).await? {
+            Some(recording) => self.record(std::slice::from_ref(&recording)).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Makes one attempt of a delivery this process holds under `token`; what to record, or
+    /// `None` when there was nothing to send.
+    async fn make_attempt(&self, delivery_id: &str, token: &str) -> Result<Option<Recording>> {
         let mut conn = self.db().connection().await?;
-        let Some(delivery) = deliveries::get_by_id(&mut conn, delivery_id).await? else {
-            return Ok(());
+        // Gone, ended or taken over since the claim: nothing to send.
+        let Some(delivery) = deliveries::get_by_id(&mut conn, delivery_id)
+            .await?
+            .filter(|delivery| delivery.lease_token.as_deref() == Some(token))
+        else {
+            return Ok(None);
         };
         let Some(webhook) = webhooks::get_by_id(&mut conn, &delivery.webhook_id).await? else {
-            return Ok(());
+            return Ok(None);
         };
         if webhook.enabled == 0 {
             deliveries::end_claimed(&mut conn, delivery_id, token, WEBHOOK_DISABLED).await?;
-            return Ok(());
+            return Ok(None);
         }
         let event = events::get(&mut conn, &delivery.event_ref)
             .await?
@@ -215,7 +237,6 @@ impl DeliveryEngine {
                 (DeliveryStatus::Fail, message, None)
             }
         };
-        let attempt = attempt_row(delivery_id, number, to_millis(now), duration, &outcome);
         let after = AfterAttempt {
             status: status.as_str().to_owned(),
             status_message: message.clone(),
@@ -223,45 +244,96 @@ impl DeliveryEngine {
             request_url: prepared.url.clone(),
             request_headers: prepared.shown_json(),
         };
+        Ok(Some(Recording {
+            attempt: attempt_row(delivery_id, number, to_millis(now), duration, &outcome),
+            after,
+            token: token.to_owned(),
+            tenant: TenantId::from_stored(delivery.tenant_id),
+            webhook_id: webhook.id,
+            counts: trigger != Trigger::Test,
+            verdict,
+            finished_at,
+        }))
+    }
+
+    /// Records attempts in one transaction: many commits become one, which is what limits
+    /// throughput on a database that syncs every commit to disk.
+    async fn record(&self, recordings: &[Recording]) -> Result<()> {
         let mut tx = self.db().begin().await?;
-        if !deliveries::record_attempt(&mut tx, token, &attempt, &after).await? {
-            tracing::info!(%delivery_id, "lease lost before the attempt was recorded");
-            return Ok(());
+        let mut retry_soon = false;
+        for recording in recordings {
+            let Recording {
+                attempt,
+                after,
+                token,
+                tenant,
+                webhook_id,
+                counts,
+                verdict,
+                finished_at,
+            } = recording;
+            if !deliveries::record_attempt(&mut tx, token, attempt, after).await? {
+                tracing::info!(delivery_id = %attempt.delivery_id, "lease lost before the attempt was recorded");
+                continue;
+            }
+            let disable = match verdict {
+                Verdict::Gone { .. } => Some((
+                    "The endpoint answered 410 Gone.".to_owned(),
+                    DisabledReasonCode::EndpointGone,
+                )),
+                Verdict::Success { .. } if *counts => {
+                    webhooks::reset_failures(&mut tx, webhook_id).await?;
+                    None
+                }
+                Verdict::Retry { .. } | Verdict::Fail { .. } if *counts => {
+                    let ended = matches!(verdict, Verdict::Fail { .. });
+                    let (in_a_row, since) =
+                        webhooks::note_failure(&mut tx, webhook_id, ended, *finished_at).await?;
+                    self.threshold_reached(in_a_row, since, *finished_at)
+                        .map(|reason| (reason, DisabledReasonCode::DeliveryFailureThreshold))
+                }
+                _ => None,
+            };
+            if let Some((reason, code)) = disable {
+                if webhooks::disable(&mut tx, webhook_id, &reason, code.as_str(), *finished_at)
+                    .await?
+                {
+                    deliveries::end_pending_of_disabled(&mut tx, tenant, WEBHOOK_DISABLED).await?;
+                    tracing::warn!(%webhook_id, tenant_id = %tenant, reason = code.as_str(), "webhook disabled");
+                }
+            }
+            // Other nodes are woken only for a retry due soon; the poll finds later ones.
+            retry_soon |= after
+                .next_attempt_at
+                .is_some_and(|due| due <= finished_at + 1000);
         }
-        let tenant = TenantId::from_stored(delivery.tenant_id.clone());
-        let counts = trigger != Trigger::Test;
-        let disable = match &verdict {
-            Verdict::Gone { .. } => Some((
-                "The endpoint answered 410 Gone.".to_owned(),
-                DisabledReasonCode::EndpointGone,
-            )),
-            Verdict::Success { .. } if counts => {
-                webhooks::reset_failures(&mut tx, &webhook.id).await?;
-                None
-            }
-            Verdict::Retry { .. } | Verdict::Fail { .. } if counts => {
-                let ended = matches!(verdict, Verdict::Fail { .. });
-                let (in_a_row, since) =
-                    webhooks::note_failure(&mut tx, &webhook.id, ended, finished_at).await?;
-                self.threshold_reached(in_a_row, since, finished_at)
-                    .map(|reason| (reason, DisabledReasonCode::DeliveryFailureThreshold))
-            }
-            _ => None,
-        };
-        if let Some((reason, code)) = disable {
-            if webhooks::disable(&mut tx, &webhook.id, &reason, code.as_str(), finished_at).await? {
-                deliveries::end_pending_of_disabled(&mut tx, &tenant, WEBHOOK_DISABLED).await?;
-                tracing::warn!(webhook_id = %webhook.id, tenant_id = %tenant, reason = code.as_str(), "webhook disabled");
-            }
-        }
-        if let Some(due) = next_attempt_at {
-            // Wake other nodes only when the retry is due soon; the poll finds later ones.
-            if due <= finished_at + 1000 {
-                self.notify_other_nodes(&mut tx).await?;
-            }
+        if retry_soon {
+            self.notify_other_nodes(&mut tx).await?;
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Records the workers' attempts in batches: whatever arrived while the last batch was
+    /// being committed goes into the next one.
+    async fn record_loop(self, mut queue: mpsc::UnboundedReceiver<Queued>) {
+        while let Some(first) = queue.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < MAX_RECORD_BATCH {
+                match queue.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            let (recordings, written): (Vec<Recording>, Vec<_>) = batch.into_iter().unzip();
+            if let Err(error) = self.record(&recordings).await {
+                // The leases run out and the deliveries are attempted again.
+                tracing::warn!(%error, attempts = recordings.len(), "attempts not recorded");
+            }
+            for done in written {
+                let _ = done.send(());
+            }
+        }
     }
 
     /// The reason to disable a webhook that failed `in_a_row` deliveries in a row and every
@@ -307,6 +379,37 @@ impl DeliveryEngine {
             }
             // Polling covers the gap until the listener is back.
             tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+    }
+}
+
+/// Most attempts recorded in one transaction.
+const MAX_RECORD_BATCH: usize = 256;
+
+/// An attempt's result, to be written under its lease token.
+#[derive(Debug, Clone)]
+pub(super) struct Recording {
+    attempt: AttemptRow,
+    after: AfterAttempt,
+    token: String,
+    tenant: TenantId,
+    webhook_id: String,
+    /// Whether it counts toward the failure threshold (test deliveries do not).
+    counts: bool,
+    verdict: Verdict,
+    finished_at: i64,
+}
+
+/// A recording waiting for the recorder, and how its worker learns it was written.
+pub(super) type Queued = (Recording, oneshot::Sender<()>);
+
+impl DeliveryEngine {
+    /// Hands a recording to the recorder and waits until it is written, so the worker's slot
+    /// (and the webhook's in-flight count) is freed only then.
+    async fn queue_recording(&self, recording: Recording) {
+        let (done, written) = oneshot::channel();
+        if self.inner.recordings.send((recording, done)).is_ok() {
+            let _ = written.await;
         }
     }
 }

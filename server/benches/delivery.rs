@@ -1,0 +1,421 @@
+//! The delivery benchmark (issue 5): the real `herald` binary (release build, default
+//! durability: SQLite WAL with `synchronous = FULL`, PostgreSQL defaults) ingesting events over
+//! HTTP and delivering them to the local HTTPS test receiver, on SQLite and on PostgreSQL.
+//!
+//! Run it with `scripts/bench`, which starts a throw-away PostgreSQL (or set
+//! `HERALD_TEST_POSTGRES_URL` and run `cargo bench -p server --bench delivery`). Without a
+//! PostgreSQL URL only SQLite is measured. It prints, per database, fan-out (1, 10) and
+//! receiver latency (0, 50 ms):
+//!
+//! - accepted/s: single-event `POST /api/v1/events` requests, 32 at a time;
+//! - delivered/s: deliveries completed end to end (first request to last arrival);
+//! - p50/p99/max: accepted (202 received) → arrived at the receiver, with 1,000 events/s
+//!   offered for 5 s;
+//! - and the herald process's peak RSS.
+
+use std::{
+    collections::HashMap,
+    process::Stdio,
+    sync::Arc,
+    time::{Duration, Instant, SystemTime},
+};
+
+use serde_json::{json, Value};
+use test_receiver::{Planned, Receiver};
+use tokio::{
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+    process::{Child, Command},
+    sync::Semaphore,
+};
+
+const HOST: &str = "bench.herald.test";
+const MASTER_KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
+/// Events per throughput run.
+const THROUGHPUT_EVENTS: usize = 2_000;
+/// Publishing requests in flight at once in a throughput run.
+const PUBLISHERS: usize = 32;
+/// Offered rate and duration of a latency run.
+const OFFERED_PER_SECOND: u64 = 1_000;
+const OFFERED_SECONDS: u64 = 5;
+/// The event's `data`: about 1 KiB.
+fn payload(id: &str) -> Value {
+    json!({"id": id, "text": "x".repeat(1000)})
+}
+
+struct Herald {
+    child: Child,
+    address: String,
+    env: Vec<(&'static str, String)>,
+    database_url: String,
+}
+
+impl Herald {
+    async fn start(database_url: &str, ca_file: &str) -> Self {
+        let env = vec![
+            ("HERALD_MASTER_KEY", MASTER_KEY.to_owned()),
+            ("HERALD_DELIVERY_HOSTS", format!("{HOST}=127.0.0.1")),
+            ("HERALD_DELIVERY_ALLOW", "127.0.0.1/32".to_owned()),
+            ("HERALD_EXTRA_CA_CERTIFICATES", ca_file.to_owned()),
+            ("HERALD_API_WRITES_PER_MINUTE", "1000000".to_owned()),
+            ("HERALD_API_READS_PER_MINUTE", "1000000".to_owned()),
+            ("HERALD_WEBHOOKS_PER_TENANT", "1000".to_owned()),
+            ("HERALD_WEBHOOKS_PER_OWNER", "1000".to_owned()),
+        ];
+        let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
+            .env("HERALD_LISTEN", "127.0.0.1:0")
+            .env("HERALD_DATABASE_URL", database_url)
+            .env("RUST_LOG", "info")
+            .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start herald");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let address = loop {
+            let line = lines
+                .next_line()
+                .await
+                .expect("log")
+                .expect("herald exited before listening");
+            if let Some((_, address)) = line.split_once("listening on http://") {
+                break address.trim().to_owned();
+            }
+        };
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self {
+            child,
+            address,
+            env,
+            database_url: database_url.to_owned(),
+        }
+    }
+
+    async fn command(&self, args: &[&str], stdin: &str) -> String {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
+            .args(args)
+            .env("HERALD_DATABASE_URL", &self.database_url)
+            .envs(self.env.iter().map(|(name, value)| (*name, value.as_str())))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("herald command");
+        let mut input = child.stdin.take().expect("stdin");
+        input.write_all(stdin.as_bytes()).await.expect("stdin");
+        drop(input);
+        let output = child.wait_with_output().await.expect("output");
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    async fn key(&self) -> String {
+        self.command(
+            &[
+                "admin",
+                "create",
+                "--email",
+                "bench@example.com",
+                "--name",
+                "Bench",
+                "--password-stdin",
+            ],
+            "a long benchmark passphrase\n",
+        )
+        .await;
+        let printed = self
+            .command(
+                &[
+                    "api-key",
+                    "create",
+                    "--email",
+                    "bench@example.com",
+                    "--name",
+                    "bench",
+                    "--scopes",
+                    "webhooks,events:publish",
+                ],
+                "",
+            )
+            .await;
+        printed
+            .lines()
+            .find(|line| line.starts_with("herald_"))
+            .expect("key printed")
+            .to_owned()
+    }
+
+    /// The process's peak resident set size, in MiB.
+    fn peak_rss_mib(&self) -> f64 {
+        let pid = self.child.id().expect("running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| {
+                value
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
+            .map_or(f64::NAN, |kib| kib / 1024.0)
+    }
+}
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    key: String,
+}
+
+impl Client {
+    async fn send(&self, method: reqwest::Method, path: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Publishes one event of `event_type`; when it was accepted, or `None` when Herald
+    /// refused it (an overloaded database answers 503).
+    async fn publish(&self, id: &str, event_type: &str) -> Option<SystemTime> {
+        let response = self
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/events",
+                &json!({"specversion": "1.0", "id": id, "source": "/bench",
+                        "type": event_type, "data": payload(id)}),
+            )
+            .await;
+        (response.status() == 202).then(SystemTime::now)
+    }
+}
+
+/// One scenario's figures.
+struct Figures {
+    /// Events refused (not 202) in the throughput and the latency run.
+    refused: usize,
+    accepted_per_second: f64,
+    delivered_per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+}
+
+async fn wait_for(receiver: &Receiver, path: &str, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while receiver.received_on(path).len() < count {
+        assert!(Instant::now() < deadline, "{path}: deliveries stalled");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Runs one scenario: `fan_out` webhooks on a path answering after `latency`.
+async fn scenario(
+    client: &Arc<Client>,
+    receiver: &Receiver,
+    name: &str,
+    fan_out: usize,
+    latency: Duration,
+) -> Figures {
+    // A type of its own, so earlier scenarios' webhooks take no part.
+    let event_type = format!("com.example.bench.{name}");
+    let created = client
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/webhooks/event-types",
+            &json!({"name": event_type, "title": name, "description": "benchmark",
+                    "levels": ["tenant"], "category": "Bench", "exampleData": {}}),
+        )
+        .await;
+    assert!(
+        created.status().is_success(),
+        "event type: {}",
+        created.status()
+    );
+    let path = format!("/{name}");
+    receiver.plan(&path, vec![Planned::status(200).with_delay(latency)]);
+    for n in 0..fan_out {
+        let response = client
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/webhooks",
+                &json!({"name": format!("{name} {n}"), "url": format!("https://{HOST}:{}{path}", receiver.port()),
+                        "eventTypes": [event_type]}),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+    }
+
+    // Throughput: as fast as 32 publishers go.
+    let started = Instant::now();
+    let permits = Arc::new(Semaphore::new(PUBLISHERS));
+    let mut tasks = Vec::new();
+    for n in 0..THROUGHPUT_EVENTS {
+        let permit = permits.clone().acquire_owned().await.expect("permit");
+        let (client, event_type) = (client.clone(), event_type.clone());
+        tasks.push(tokio::spawn(async move {
+            let accepted = client
+                .publish(&format!("{event_type}-t-{n}"), &event_type)
+                .await;
+            drop(permit);
+            accepted.is_some()
+        }));
+    }
+    let mut accepted = 0;
+    for task in tasks {
+        accepted += usize::from(task.await.expect("publisher"));
+    }
+    let ingest = started.elapsed();
+    let mut refused = THROUGHPUT_EVENTS - accepted;
+    wait_for(receiver, &path, accepted * fan_out).await;
+    let end_to_end = started.elapsed();
+    receiver.clear();
+
+    // Latency: 1,000 events/s offered, each one's accepted → arrived.
+    let total = (OFFERED_PER_SECOND * OFFERED_SECONDS) as usize;
+    let mut ticker = tokio::time::interval(Duration::from_micros(1_000_000 / OFFERED_PER_SECOND));
+    let mut tasks = Vec::new();
+    for n in 0..total {
+        ticker.tick().await;
+        let (client, event_type) = (client.clone(), event_type.clone());
+        tasks.push(tokio::spawn(async move {
+            let id = format!("{event_type}-l-{n}");
+            let accepted = client.publish(&id, &event_type).await;
+            (id, accepted)
+        }));
+    }
+    let mut accepted_at = HashMap::new();
+    for task in tasks {
+        match task.await.expect("publisher") {
+            (id, Some(at)) => {
+                accepted_at.insert(id, at);
+            }
+            (_, None) => refused += 1,
+        }
+    }
+    wait_for(receiver, &path, accepted_at.len() * fan_out).await;
+    let mut latencies: Vec<f64> = receiver
+        .received_on(&path)
+        .iter()
+        .filter_map(|request| {
+            let body: Value = serde_json::from_str(&request.body).ok()?;
+            let accepted = accepted_at.get(body["eventId"].as_str()?)?;
+            // An arrival may precede the publisher seeing its 202; that counts as 0.
+            Some(
+                request
+                    .received_at
+                    .duration_since(*accepted)
+                    .unwrap_or_default()
+                    .as_secs_f64()
+                    * 1000.0,
+            )
+        })
+        .collect();
+    latencies.sort_by(f64::total_cmp);
+    let at = |quantile: f64| {
+        let last = latencies.len().saturating_sub(1) as f64;
+        latencies
+            .get((last * quantile).round() as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    receiver.clear();
+    Figures {
+        refused,
+        accepted_per_second: accepted as f64 / ingest.as_secs_f64(),
+        delivered_per_second: (accepted * fan_out) as f64 / end_to_end.as_secs_f64(),
+        p50_ms: at(0.5),
+        p99_ms: at(0.99),
+        max_ms: at(1.0),
+    }
+}
+
+async fn run_database(label: &str, database_url: &str, receiver: &Receiver, ca_file: &str) {
+    let herald = Herald::start(database_url, ca_file).await;
+    let client = Arc::new(Client {
+        http: reqwest::Client::builder()
+            .pool_max_idle_per_host(PUBLISHERS)
+            .build()
+            .expect("client"),
+        base: format!("http://{}", herald.address),
+        key: herald.key().await,
+    });
+    for (fan_out, latency_ms) in [(1, 0), (10, 0), (1, 50), (10, 50)] {
+        let name = format!("{}f{fan_out}l{latency_ms}", label.to_lowercase());
+        let figures = scenario(
+            &client,
+            receiver,
+            &name,
+            fan_out,
+            Duration::from_millis(latency_ms),
+        )
+        .await;
+        println!(
+            "{label:<10} fan-out {fan_out:>2}  latency {latency_ms:>2} ms | accepted {:>7.0}/s | delivered {:>7.0}/s | p50 {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms | refused {}",
+            figures.accepted_per_second,
+            figures.delivered_per_second,
+            figures.p50_ms,
+            figures.p99_ms,
+            figures.max_ms,
+            figures.refused
+        );
+    }
+    println!(
+        "{label:<10} peak RSS of the herald process: {:.1} MiB",
+        herald.peak_rss_mib()
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    // `cargo bench` passes `--bench`; nothing else is taken.
+    let receiver = Receiver::start(&[HOST], 0).await.expect("receiver");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, receiver.ca_pem()).expect("CA file");
+    let ca_file = ca_file.display().to_string();
+    println!(
+        "Herald delivery benchmark: {THROUGHPUT_EVENTS} events per throughput run ({PUBLISHERS} \
+         publishers), latency at {OFFERED_PER_SECOND} events/s offered for {OFFERED_SECONDS} s, \
+         1 KiB payload, default durability; {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
+    run_database("SQLite", &sqlite, &receiver, &ca_file).await;
+    match std::env::var("HERALD_TEST_POSTGRES_URL") {
+        Ok(server) => {
+            let name = format!("herald_bench_{}", std::process::id());
+            let admin = format!("{server}/postgres");
+            sqlx::any::install_default_drivers();
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+                .await
+                .expect("connect to PostgreSQL");
+            sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+                .await
+                .expect("create database");
+            run_database(
+                "PostgreSQL",
+                &format!("{server}/{name}"),
+                &receiver,
+                &ca_file,
+            )
+            .await;
+            sqlx::Executor::execute(
+                &mut conn,
+                format!("DROP DATABASE {name} WITH (FORCE)").as_str(),
+            )
+            .await
+            .expect("drop database");
+        }
+        Err(_) => println!(
+            "PostgreSQL skipped: HERALD_TEST_POSTGRES_URL is not set (scripts/bench sets it)"
+        ),
+    }
+}
