@@ -139,11 +139,11 @@ pub struct Settings {
     pub failing_period: std::time::Duration,
 
     /// Delivery attempts in flight at once in this process.
-    #[arg(long, env = "HERALD_DELIVERY_WORKERS", default_value_t = 128, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, env = "HERALD_DELIVERY_WORKERS", default_value_t = 256, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub delivery_workers: u16,
 
     /// Delivery attempts in flight at once to one webhook in this process.
-    #[arg(long, env = "HERALD_PER_WEBHOOK_IN_FLIGHT", default_value_t = 32, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, env = "HERALD_PER_WEBHOOK_IN_FLIGHT", default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub per_webhook_in_flight: u16,
 
     /// The `User-Agent` header of every delivery.

@@ -228,24 +228,11 @@ impl DeliveryEngine {
             received_at: now,
         };
         events::insert(conn, &row).await?;
-        let unix_seconds = now.div_euclid(1000);
         let mut ids = Vec::with_capacity(targets.len());
         for webhook in targets {
             let format = format_of(webhook);
-            let body = match format {
-                Format::Legacy => row.legacy_body.as_deref(),
-                Format::CloudEvents => row.cloud_event_body.as_deref(),
-            }
-            .unwrap_or_default();
             let id = uuid::Uuid::new_v4().to_string();
-            let prepared = request::prepare(
-                webhook,
-                &self.inner.keyring,
-                &id,
-                body,
-                &self.inner.settings.user_agent,
-                unix_seconds,
-            )?;
+            let shown = request::planned_headers(webhook, &self.inner.settings.user_agent)?;
             deliveries::insert(
                 conn,
                 &DeliveryRow {
@@ -262,8 +249,8 @@ impl DeliveryEngine {
                     next_attempt_at: Some(now),
                     lease_token: None,
                     attempt_count: 0,
-                    request_url: prepared.url.clone(),
-                    request_headers: prepared.shown_json(),
+                    request_url: webhook.url.clone(),
+                    request_headers: request::headers_json(&shown),
                 },
             )
             .await?;

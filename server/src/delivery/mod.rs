@@ -94,6 +94,11 @@ impl DeliveryEngine {
         self.inner.wake.notify_one();
     }
 
+    /// What the engine was configured with.
+    pub fn settings(&self) -> &DeliverySettings {
+        &self.inner.settings
+    }
+
     /// The largest ingestion request body.
     pub fn events_body_limit(&self) -> usize {
         self.inner.settings.events_body_limit

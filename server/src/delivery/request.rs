@@ -27,8 +27,33 @@ pub struct Prepared {
 impl Prepared {
     /// The shown headers as stored (JSON object).
     pub fn shown_json(&self) -> String {
-        serde_json::to_string(&self.shown).unwrap_or_else(|_| "{}".into())
+        headers_json(&self.shown)
     }
+}
+
+/// Shown headers as stored (JSON object).
+pub fn headers_json(headers: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(headers).unwrap_or_else(|_| "{}".into())
+}
+
+/// The headers history shows for a delivery before its first attempt: no secret is opened
+/// (encrypted values are omitted anyway, and signatures are made per attempt).
+pub fn planned_headers(webhook: &WebhookRow, user_agent: &str) -> Result<BTreeMap<String, String>> {
+    let mut shown = base_headers(user_agent)
+        .into_iter()
+        .collect::<BTreeMap<_, _>>();
+    shown.extend(stored::headers(webhook)?);
+    for name in stored::encrypted_header_names(webhook)? {
+        shown.insert(name, OMITTED.to_owned());
+    }
+    Ok(shown)
+}
+
+fn base_headers(user_agent: &str) -> Vec<(String, String)> {
+    vec![
+        ("Content-Type".to_owned(), "application/json".to_owned()),
+        ("User-Agent".to_owned(), user_agent.to_owned()),
+    ]
 }
 
 /// The request an attempt of delivery `delivery_id` makes to `webhook` at `unix_seconds`.
@@ -40,19 +65,10 @@ pub fn prepare(
     user_agent: &str,
     unix_seconds: i64,
 ) -> Result<Prepared> {
-    let mut headers = vec![
-        ("Content-Type".to_owned(), "application/json".to_owned()),
-        ("User-Agent".to_owned(), user_agent.to_owned()),
-    ];
-    let mut shown: BTreeMap<String, String> = headers.iter().cloned().collect();
-    for (name, value) in stored::headers(webhook)? {
-        shown.insert(name.clone(), value.clone());
-        headers.push((name, value));
-    }
-    for (name, value) in stored::open_encrypted_headers(keyring, webhook)? {
-        shown.insert(name.clone(), OMITTED.to_owned());
-        headers.push((name, value));
-    }
+    let mut headers = base_headers(user_agent);
+    headers.extend(stored::headers(webhook)?);
+    headers.extend(stored::open_encrypted_headers(keyring, webhook)?);
+    let mut shown = planned_headers(webhook, user_agent)?;
     if let Some(sealed) = &webhook.secret {
         let secret = keyring
             .open(&stored::secret_context(&webhook.id), sealed)

@@ -24,8 +24,10 @@ use super::{
 };
 use crate::{
     db::{
-        deliveries::{self, AfterAttempt, AttemptRow, Claim},
-        events, webhooks, TenantId,
+        deliveries::{self, AfterAttempt, AttemptRow, Claim, DeliveryRow},
+        events::{self, EventRow},
+        webhooks::{self, WebhookRow},
+        TenantId,
     },
     error::{Error, Result},
     timestamps::to_millis,
@@ -191,28 +193,33 @@ impl DeliveryEngine {
             deliveries::end_claimed(&mut conn, delivery_id, token, WEBHOOK_DISABLED).await?;
             return Ok(None);
         }
-        let event = events::get(&mut conn, &delivery.event_ref)
-            .await?
-            .ok_or_else(|| Error::Internal(format!("delivery {delivery_id} has no event")))?;
-        let body = match Format::parse(&delivery.format) {
-            Some(Format::Legacy) => event.legacy_body,
-            Some(Format::CloudEvents) => event.cloud_event_body,
-            None => None,
-        }
-        .ok_or_else(|| Error::Internal(format!("delivery {delivery_id} has no body")))?;
+        let event = events::get(&mut conn, &delivery.event_ref).await?;
         drop(conn);
 
         let now = self.inner.clock.now();
-        let prepared = request::prepare(
-            &webhook,
-            &self.inner.keyring,
-            delivery_id,
-            &body,
-            &self.inner.settings.user_agent,
-            now.unix_timestamp(),
-        )?;
         let started = Instant::now();
-        let outcome = self.inner.sender.send(&prepared, &body, now).await;
+        // A request that cannot be made (its event is gone, a secret cannot be opened) is a
+        // failed attempt like any other: retried, and in the end a visible `fail`.
+        let (outcome, url, shown) = match self.prepare(&delivery, &webhook, event, now) {
+            Ok((prepared, body)) => (
+                self.inner.sender.send(&prepared, &body, now).await,
+                prepared.url.clone(),
+                prepared.shown_json(),
+            ),
+            Err(error) => {
+                tracing::error!(%delivery_id, %error, "cannot prepare a delivery request");
+                let shown = request::planned_headers(&webhook, &self.inner.settings.user_agent)
+                    .map(|headers| request::headers_json(&headers))
+                    .unwrap_or_else(|_| delivery.request_headers.clone());
+                (
+                    Outcome::Failed {
+                        message: "the request could not be prepared (see the server log)".into(),
+                    },
+                    webhook.url.clone(),
+                    shown,
+                )
+            }
+        };
         let duration = started.elapsed();
 
         let trigger = Trigger::parse(&delivery.trigger_kind).unwrap_or(Trigger::Automatic);
@@ -241,8 +248,8 @@ impl DeliveryEngine {
             status: status.as_str().to_owned(),
             status_message: message.clone(),
             next_attempt_at,
-            request_url: prepared.url.clone(),
-            request_headers: prepared.shown_json(),
+            request_url: url,
+            request_headers: shown,
         };
         Ok(Some(Recording {
             attempt: attempt_row(delivery_id, number, to_millis(now), duration, &outcome),
@@ -254,6 +261,33 @@ impl DeliveryEngine {
             verdict,
             finished_at,
         }))
+    }
+
+    /// The request of an attempt, and the body it sends.
+    fn prepare(
+        &self,
+        delivery: &DeliveryRow,
+        webhook: &WebhookRow,
+        event: Option<EventRow>,
+        now: time::OffsetDateTime,
+    ) -> Result<(request::Prepared, String)> {
+        let missing = || Error::Internal(format!("delivery {} has no body", delivery.id));
+        let event = event.ok_or_else(missing)?;
+        let body = match Format::parse(&delivery.format) {
+            Some(Format::Legacy) => event.legacy_body,
+            Some(Format::CloudEvents) => event.cloud_event_body,
+            None => None,
+        }
+        .ok_or_else(missing)?;
+        let prepared = request::prepare(
+            webhook,
+            &self.inner.keyring,
+            &delivery.id,
+            &body,
+            &self.inner.settings.user_agent,
+            now.unix_timestamp(),
+        )?;
+        Ok((prepared, body))
     }
 
     /// Records attempts in one transaction: many commits become one, which is what limits
@@ -327,8 +361,15 @@ impl DeliveryEngine {
             }
             let (recordings, written): (Vec<Recording>, Vec<_>) = batch.into_iter().unzip();
             if let Err(error) = self.record(&recordings).await {
-                // The leases run out and the deliveries are attempted again.
-                tracing::warn!(%error, attempts = recordings.len(), "attempts not recorded");
+                // One recording's trouble (or a deadlock with a webhook being disabled) must
+                // not cost the others: they are written one by one.
+                tracing::warn!(%error, attempts = recordings.len(), "batch not recorded; recording one by one");
+                for recording in &recordings {
+                    if let Err(error) = self.record(std::slice::from_ref(recording)).await {
+                        // Its lease runs out and the delivery is attempted again.
+                        tracing::warn!(delivery_id = %recording.attempt.delivery_id, %error, "attempt not recorded");
+                    }
+                }
             }
             for done in written {
                 let _ = done.send(());

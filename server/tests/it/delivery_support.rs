@@ -177,6 +177,13 @@ impl Harness {
         .await
     }
 
+    /// Stops this app's workers (another engine does the work).
+    pub fn stop_workers(&mut self) {
+        if let Some(workers) = self.workers.take() {
+            workers.stop();
+        }
+    }
+
     /// Moves the clock on and wakes the workers.
     pub fn advance(&self, by: Duration) {
         self.app
