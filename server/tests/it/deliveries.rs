@@ -35,6 +35,7 @@ on_both_databases!(
     the_console_reads_resends_and_tests_through_the_same_service,
     every_attempt_failing_for_the_period_disables_the_webhook,
     responses_are_kept_up_to_64_kib,
+    deactivating_the_owner_ends_pending_deliveries,
 );
 
 const SECRET: &str = "0123456789abcdef0123456789abcdef";
@@ -1068,4 +1069,36 @@ async fn another_node_is_woken_by_notify_not_by_polling() {
     assert_eq!(got.len(), 1, "not woken");
     h.settle_at(&hook, 1, "success", 1).await;
     workers.stop();
+}
+
+async fn deactivating_the_owner_ends_pending_deliveries(engine: Engine) {
+    let h = Harness::start(engine).await;
+    let (_, owner) = h
+        .app
+        .add_user(&h.session, "owner@example.com", "use-webhooks")
+        .await;
+    let hook = h
+        .webhook("/owned", json!({"level": "user", "ownerId": owner}))
+        .await;
+    h.receiver.plan("/owned", vec![Planned::status(500)]);
+    let mut owned = event("e-1");
+    owned["ownerid"] = json!(owner);
+    assert_eq!(h.publish(owned).await, 1);
+    h.settle_at(&hook, 1, "pending", 1).await;
+    json_ok(
+        h.app
+            .server_fn(
+                "set_user_active",
+                Some(&h.session),
+                ServerFnBody::Json(json!({"user_id": owner, "active": false})),
+            )
+            .await,
+    )
+    .await;
+    let ended = h.settle_at(&hook, 1, "fail", 1).await;
+    assert_eq!(ended[0]["statusMessage"], "webhook disabled");
+    assert_eq!(
+        h.webhook_state(&hook).await["disabledReasonCode"],
+        "owner-deactivated"
+    );
 }
