@@ -424,15 +424,9 @@ async fn five_failed_deliveries_in_a_row_disable_the_webhook(engine: Engine) {
     h.receiver.plan("/failing", vec![Planned::status(500)]);
     // Test deliveries do not count toward the threshold.
     for _ in 0..5 {
-        let (status, _) = answer(
-            h.call(
-                "POST",
-                &format!("/api/v1/webhooks/{failing}/actions/test"),
-                Some(json!({"eventType": "com.qlik.v1.app.created"})),
-            )
-            .await,
-        )
-        .await;
+        let (status, _) = h
+            .send_test(&failing, json!({"eventType": "com.qlik.v1.app.created"}))
+            .await;
         assert_eq!(status, 202);
     }
     h.settle_at(&failing, 5, "fail", 1).await;
@@ -460,15 +454,7 @@ async fn five_failed_deliveries_in_a_row_disable_the_webhook(engine: Engine) {
         .as_str()
         .expect("id")
         .to_owned();
-    let (status, resent) = answer(
-        h.call(
-            "POST",
-            &format!("/api/v1/webhooks/{failing}/deliveries/{last}/actions/resend"),
-            None,
-        )
-        .await,
-    )
-    .await;
+    let (status, resent) = h.resend(&failing, &last).await;
     assert_eq!(status, 201);
     assert_eq!(resent["status"], "fail");
     let webhook = h.webhook_state(&failing).await;
@@ -479,14 +465,7 @@ async fn five_failed_deliveries_in_a_row_disable_the_webhook(engine: Engine) {
         .expect("reason")
         .contains('5'));
     // Enabling clears the reason and the count.
-    let response = h
-        .call(
-            "PATCH",
-            &format!("/api/v1/webhooks/{failing}"),
-            Some(json!([{"op": "replace", "path": "/enabled", "value": true}])),
-        )
-        .await;
-    assert_eq!(response.status(), 204);
+    h.set_enabled(&failing, true).await;
     let webhook = h.webhook_state(&failing).await;
     assert_eq!(webhook["disabledReasonCode"], Value::Null);
     h.publish(event("after")).await;
@@ -501,14 +480,7 @@ async fn disabling_ends_pending_deliveries_and_stops_new_ones(engine: Engine) {
     h.publish(event("e-1")).await;
     h.publish(event("e-2")).await;
     h.settle_at(&hook, 2, "pending", 1).await;
-    let response = h
-        .call(
-            "PATCH",
-            &format!("/api/v1/webhooks/{hook}"),
-            Some(json!([{"op": "replace", "path": "/enabled", "value": false}])),
-        )
-        .await;
-    assert_eq!(response.status(), 204);
+    h.set_enabled(&hook, false).await;
     let ended = h.settle_at(&hook, 2, "fail", 1).await;
     assert!(ended
         .iter()
@@ -541,15 +513,7 @@ async fn resend_sends_once_now_with_the_current_configuration(engine: Engine) {
         "/moved",
         vec![Planned::status(502).with_body("bad gateway")],
     );
-    let (status, resent) = answer(
-        h.call(
-            "POST",
-            &format!("/api/v1/webhooks/{hook}/deliveries/{original_id}/actions/resend"),
-            None,
-        )
-        .await,
-    )
-    .await;
+    let (status, resent) = h.resend(&hook, original_id).await;
     assert_eq!(status, 201, "201 even when it failed: {resent}");
     assert_ne!(resent["id"], original["id"]);
     assert_eq!(resent["trigger"], "manual");
@@ -566,35 +530,14 @@ async fn resend_sends_once_now_with_the_current_configuration(engine: Engine) {
     );
     assert_eq!(h.receiver.received_on("/first").len(), 1);
     // Disabled: enable the webhook first.
-    h.call(
-        "PATCH",
-        &format!("/api/v1/webhooks/{hook}"),
-        Some(json!([{"op": "replace", "path": "/enabled", "value": false}])),
-    )
-    .await;
-    let (status, body) = answer(
-        h.call(
-            "POST",
-            &format!("/api/v1/webhooks/{hook}/deliveries/{original_id}/actions/resend"),
-            None,
-        )
-        .await,
-    )
-    .await;
+    h.set_enabled(&hook, false).await;
+    let (status, body) = h.resend(&hook, original_id).await;
     assert_eq!(status, 409);
     assert!(body["errors"][0]["detail"]
         .as_str()
         .expect("detail")
         .contains("enable the webhook first"));
-    let (status, _) = answer(
-        h.call(
-            "POST",
-            &format!("/api/v1/webhooks/{hook}/deliveries/no-such-delivery/actions/resend"),
-            None,
-        )
-        .await,
-    )
-    .await;
+    let (status, _) = h.resend(&hook, "no-such-delivery").await;
     assert_eq!(status, 404);
 }
 
@@ -607,15 +550,9 @@ async fn test_events_go_to_one_webhook_with_the_example_data(engine: Engine) {
         )
         .await;
     let bystander = h.webhook("/bystander", json!({})).await;
-    let (status, queued) = answer(
-        h.call(
-            "POST",
-            &format!("/api/v1/webhooks/{target}/actions/test"),
-            Some(json!({"eventType": "com.qlik.v1.user.deleted"})),
-        )
-        .await,
-    )
-    .await;
+    let (status, queued) = h
+        .send_test(&target, json!({"eventType": "com.qlik.v1.user.deleted"}))
+        .await;
     assert_eq!(status, 202, "{queued}");
     let id = queued["deliveryId"].as_str().expect("delivery id");
     let done = h.settle_at(&target, 1, "success", 1).await;
@@ -639,15 +576,7 @@ async fn test_events_go_to_one_webhook_with_the_example_data(engine: Engine) {
         ),
         (json!({}), "/eventType"),
     ] {
-        let (status, body) = answer(
-            h.call(
-                "POST",
-                &format!("/api/v1/webhooks/{target}/actions/test"),
-                Some(payload.clone()),
-            )
-            .await,
-        )
-        .await;
+        let (status, body) = h.send_test(&target, payload.clone()).await;
         assert_eq!(status, 400, "{payload}");
         assert_eq!(pointer_of(&body), pointer, "{payload}");
     }

@@ -13,7 +13,7 @@ use test_receiver::Receiver;
 
 use crate::{
     support::{json_ok, Engine, ServerFnBody, TestApp},
-    webhooks::{user_id, ADMIN},
+    webhooks::{answer, user_id, ADMIN},
 };
 
 /// The receiver's host names; the hosts override maps them to 127.0.0.1.
@@ -175,6 +175,44 @@ impl Harness {
             delivery["status"] == status && delivery["attemptCount"] == attempts
         })
         .await
+    }
+
+    /// `POST …/deliveries/{id}/actions/resend`: status and body.
+    pub async fn resend(&self, webhook_id: &str, id: &str) -> (u16, Value) {
+        answer(
+            self.call(
+                "POST",
+                &format!("/api/v1/webhooks/{webhook_id}/deliveries/{id}/actions/resend"),
+                None,
+            )
+            .await,
+        )
+        .await
+    }
+
+    /// `POST …/webhooks/{id}/actions/test` with `body`: status and body.
+    pub async fn send_test(&self, webhook_id: &str, body: Value) -> (u16, Value) {
+        answer(
+            self.call(
+                "POST",
+                &format!("/api/v1/webhooks/{webhook_id}/actions/test"),
+                Some(body),
+            )
+            .await,
+        )
+        .await
+    }
+
+    /// Enables or disables a webhook with a JSON Patch.
+    pub async fn set_enabled(&self, webhook_id: &str, enabled: bool) {
+        let response = self
+            .call(
+                "PATCH",
+                &format!("/api/v1/webhooks/{webhook_id}"),
+                Some(json!([{"op": "replace", "path": "/enabled", "value": enabled}])),
+            )
+            .await;
+        assert_eq!(response.status(), 204);
     }
 
     /// Stops this app's workers (another engine does the work).
