@@ -63,16 +63,28 @@ ensure_rust_tools() {
   fi
 }
 
-# Node.js packages of the end-to-end suite, reinstalled only when package-lock.json changed.
-ensure_e2e_packages() {
+# ensure_npm_packages DIR: the npm packages of DIR (a folder of the repository), reinstalled only
+# when its package-lock.json changed.
+ensure_npm_packages() {
   command -v npm >/dev/null || ensure_debian_packages nodejs npm
-  local dir="$HERALD_ROOT/end2end" stamp
+  local dir="$HERALD_ROOT/$1" stamp
   stamp="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
   if [ "$(cat "$dir/node_modules/.herald-lock-sha256" 2>/dev/null || true)" != "$stamp" ]; then
-    say "Installing the end-to-end suite's npm packages"
+    say "Installing the npm packages of $1/"
     (cd "$dir" && npm ci --no-audit --no-fund)
     echo "$stamp" > "$dir/node_modules/.herald-lock-sha256"
   fi
+}
+
+# Builds the release binary, target/release/herald, with the site inside: the WASM optimised by
+# wasm-opt (npm binaryen, so cargo-leptos downloads nothing), then the server with
+# `--features embed-site`, which reads the site built just before.
+build_release() {
+  ensure_npm_packages tools
+  say "Building the release site (WASM optimised by wasm-opt)"
+  PATH="$HERALD_ROOT/tools/node_modules/.bin:$PATH" cargo leptos build --release --frontend-only
+  say "Building the release binary with the site inside"
+  cargo build --locked --release -p server --bin herald --features embed-site
 }
 
 # Prints a random high port on 127.0.0.1 that nothing answers on.

@@ -185,6 +185,16 @@ pub struct UserSummary {
     pub created_at: String,
 }
 
+/// A user as the webhooks screen names them: owners in the table, choices for the owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: String,
+    pub display_name: String,
+    pub email: String,
+    /// Only active users may own a new webhook or be chosen as its owner.
+    pub active: bool,
+}
+
 /// One API key as listed after creation: the key itself is never shown again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeySummary {

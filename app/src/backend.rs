@@ -9,8 +9,8 @@ use http::request::Parts;
 
 use crate::{
     accounts::{
-        ApiKeySummary, Caller, CreatedApiKey, LinkDetails, LinkPurpose, OneTimeLink, Role, Scope,
-        UserSummary,
+        ApiKeySummary, Caller, CreatedApiKey, LinkDetails, LinkPurpose, OneTimeLink, Person, Role,
+        Scope, UserSummary,
     },
     deliveries::{Delivery, DeliveryPage},
     error::AppError,
@@ -88,6 +88,9 @@ pub trait ConsoleBackend: Send + Sync + 'static {
         user_id: &str,
     ) -> Result<OneTimeLink, AppError>;
 
+    /// The users a webhook's owner can be shown as or chosen from.
+    async fn people(&self, caller: &Caller) -> Result<Vec<Person>, AppError>;
+
     async fn list_api_keys(&self, caller: &Caller) -> Result<Vec<ApiKeySummary>, AppError>;
     async fn create_api_key(
         &self,
@@ -120,6 +123,8 @@ pub trait ConsoleBackend: Send + Sync + 'static {
         operations: serde_json::Value,
     ) -> Result<Webhook, AppError>;
     async fn delete_webhook(&self, caller: &Caller, id: &str) -> Result<(), AppError>;
+    /// A new random signing secret for the create and edit panels to offer.
+    fn generate_secret(&self) -> Result<String, AppError>;
 
     /// The tenant's catalogue: built-in and custom types.
     async fn event_types(&self, caller: &Caller) -> Result<Vec<EventType>, AppError>;

@@ -4,6 +4,8 @@
 //! functions, `validation/` the rules both sides apply, and `accounts`/`event_types` the shared
 //! types. The server renders [`shell`]; the browser hydrates [`App`].
 
+#![recursion_limit = "512"]
+
 pub mod accounts;
 pub mod api;
 #[cfg(feature = "ssr")]
@@ -29,6 +31,7 @@ use components::page_frame::PageFrame;
 use error::AppError;
 use pages::{
     api_keys::ApiKeysPage,
+    event_types::EventTypesPage,
     link_pages::{InvitePage, ResetPasswordPage, SetupPage},
     not_found::NotFound,
     sign_in::SignInPage,
@@ -84,6 +87,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/reset-password") view=ResetPasswordPage/>
                         <Route path=path!("/admin/users") view=UsersPage/>
                         <Route path=path!("/admin/api-keys") view=ApiKeysPage/>
+                        <Route path=path!("/admin/event-types") view=EventTypesPage/>
                     </Routes>
                 </PageFrame>
             </CurrentUserProvider>

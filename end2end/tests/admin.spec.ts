@@ -1,7 +1,7 @@
 import { test, expect, waitForHydration } from "./support/fixtures";
 import { ADMIN, signIn, uniqueEmail } from "./support/accounts";
 
-test("an invited user joins with the invite link and cannot open the admin pages", async ({ page, browser }) => {
+test("an invited user joins with the invite link and cannot open the admin pages", async ({ page, newPage }) => {
   await signIn(page, ADMIN.email, ADMIN.password);
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Users" }).click();
   await expect(page).toHaveURL(/\/admin\/users$/);
@@ -18,8 +18,7 @@ test("an invited user joins with the invite link and cannot open the admin pages
   await expect(page.locator(`tr[data-user="${email}"]`)).toContainText("Invited");
 
   // The invitee, in a browser of their own.
-  const context = await browser.newContext();
-  const invitee = await context.newPage();
+  const invitee = await newPage();
   await invitee.goto(url);
   await waitForHydration(invitee);
   await expect(invitee.getByText(email)).toBeVisible();
@@ -34,7 +33,6 @@ test("an invited user joins with the invite link and cannot open the admin pages
   const refused = await invitee.goto("/admin/users");
   expect(refused?.status()).toBe(403);
   await expect(invitee.getByRole("heading", { name: "You cannot open this page" })).toBeVisible();
-  await context.close();
 
   // The used link does not work twice.
   await page.goto(url);

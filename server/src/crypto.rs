@@ -38,6 +38,26 @@ pub enum KeyError {
          --master-key-file"
     )]
     Missing,
+    /// A malformed key, with the setting or file it came from.
+    #[error("{origin}: {source}")]
+    From {
+        origin: String,
+        #[source]
+        source: Box<KeyError>,
+    },
+}
+
+impl KeyError {
+    /// Names where a malformed key came from; other errors already say.
+    pub fn from_origin(self, origin: impl FnOnce() -> String) -> Self {
+        match self {
+            KeyError::Malformed(_) => KeyError::From {
+                origin: origin(),
+                source: Box::new(self),
+            },
+            other => other,
+        }
+    }
 }
 
 /// A stored value that cannot be opened.

@@ -13,6 +13,7 @@ pub mod db;
 pub mod delivery;
 pub mod error;
 pub mod health;
+pub mod metrics;
 pub mod paging;
 pub mod rest;
 pub mod site;
@@ -80,9 +81,12 @@ pub fn router(state: AppState) -> Router {
             console::session_for_fallback,
         ))
         .with_state(state.clone());
+    #[cfg(feature = "embed-site")]
+    let fallback = fallback.layer(middleware::from_fn(site::embedded::serve));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .merge(rest::router())
         .merge(console)
         .fallback_service(fallback)

@@ -11,6 +11,7 @@ use crate::{
     crypto::Keyring,
     db::Database,
     delivery::{ClientError, DeliveryEngine, DeliverySettings},
+    metrics::Metrics,
     rest::rate_limit::{RateLimiter, RateLimits},
     webhooks::{WebhookSettings, Webhooks},
 };
@@ -54,8 +55,13 @@ impl AppState {
             keyring.clone(),
             settings.webhooks,
         );
-        let deliveries =
-            DeliveryEngine::new(db.clone(), clock.clone(), keyring, settings.delivery)?;
+        let deliveries = DeliveryEngine::new(
+            db.clone(),
+            clock.clone(),
+            keyring,
+            settings.delivery,
+            Arc::new(Metrics::new()),
+        )?;
         Ok(Self {
             leptos_options,
             db,

@@ -5,6 +5,7 @@ use leptos::{prelude::*, server_fn::codec::Json};
 use serde_json::Value;
 
 use crate::{
+    accounts::Person,
     error::AppError,
     event_types::{CustomEventType, EventType},
     webhooks::{Webhook, WebhookDraft, WebhookPage},
@@ -37,9 +38,34 @@ pub async fn patch_webhook(id: String, operations: Value) -> Result<Webhook, App
     backend()?.patch_webhook(&caller()?, &id, operations).await
 }
 
-#[server(endpoint = "delete_webhook", input = Json)]
-pub async fn delete_webhook(id: String) -> Result<(), AppError> {
-    backend()?.delete_webhook(&caller()?, &id).await
+/// Deletes the given webhooks one by one, stopping at the first that cannot be deleted: the
+/// error names it, and the ones before it are gone. One that is already gone counts as
+/// deleted, so trying again after a failure finishes the job.
+#[server(endpoint = "delete_webhooks", input = Json)]
+pub async fn delete_webhooks(ids: Vec<String>) -> Result<(), AppError> {
+    let caller = caller()?;
+    let backend = backend()?;
+    for id in &ids {
+        match backend.delete_webhook(&caller, id).await {
+            Ok(()) | Err(AppError::NotFound) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
+
+/// A new random 48-character signing secret, for a person to copy before saving it.
+#[server(endpoint = "generate_secret")]
+pub async fn generate_secret() -> Result<String, AppError> {
+    caller()?;
+    backend()?.generate_secret()
+}
+
+/// The users a webhook's owner is shown as and chosen from (only the caller for "Use
+/// webhooks").
+#[server(endpoint = "people")]
+pub async fn people() -> Result<Vec<Person>, AppError> {
+    backend()?.people(&caller()?).await
 }
 
 /// The tenant's catalogue, built-in and custom types.

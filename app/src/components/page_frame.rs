@@ -45,6 +45,9 @@ fn SignedInNavigation(user: SignedInUser) -> impl IntoView {
                     <li>
                         <A href="/admin/api-keys">"API keys"</A>
                     </li>
+                    <li>
+                        <A href="/admin/event-types">"Event types"</A>
+                    </li>
                 })}
             </ul>
         </nav>

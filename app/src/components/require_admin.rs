@@ -43,7 +43,7 @@ fn Forbidden() -> impl IntoView {
         <Title text="Not allowed"/>
         <section class="empty-state" aria-labelledby="forbidden-title">
             <h1 id="forbidden-title">"You cannot open this page"</h1>
-            <p>"Only a TenantAdmin can manage users and API keys. Ask one of your tenant's administrators."</p>
+            <p>"Only a TenantAdmin can manage users, API keys and custom event types. Ask one of your tenant's administrators."</p>
             <p><a href="/webhooks">"Back to webhooks"</a></p>
         </section>
     }

@@ -1,6 +1,7 @@
 //! One module per screen.
 
 pub mod api_keys;
+pub mod event_types;
 pub mod link_pages;
 pub mod not_found;
 pub mod sign_in;

@@ -1,6 +1,8 @@
 //! The webhook resource (SPEC §2) as the REST API and the console exchange it.
 
 pub mod filter;
+pub mod form;
+pub mod list_query;
 
 use std::collections::BTreeMap;
 
@@ -58,6 +60,12 @@ pub enum DisabledReasonCode {
 }
 
 impl DisabledReasonCode {
+    pub const ALL: [Self; 3] = [
+        DisabledReasonCode::EndpointGone,
+        DisabledReasonCode::DeliveryFailureThreshold,
+        DisabledReasonCode::OwnerDeactivated,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             DisabledReasonCode::EndpointGone => "endpoint-gone",
@@ -67,13 +75,7 @@ impl DisabledReasonCode {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            DisabledReasonCode::EndpointGone,
-            DisabledReasonCode::DeliveryFailureThreshold,
-            DisabledReasonCode::OwnerDeactivated,
-        ]
-        .into_iter()
-        .find(|code| code.as_str() == text)
+        Self::ALL.into_iter().find(|code| code.as_str() == text)
     }
 }
 

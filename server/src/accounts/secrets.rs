@@ -29,6 +29,15 @@ pub fn new_token() -> Result<String> {
     Ok(URL_SAFE_NO_PAD.encode(random_bytes(TOKEN_BYTES)?))
 }
 
+/// Random bytes in a generated webhook signing secret: 36 bytes are 48 URL-safe characters,
+/// inside the 32..64 characters a secret may have.
+const WEBHOOK_SECRET_BYTES: usize = 36;
+
+/// A new webhook signing secret of 288 random bits, offered by the console's Generate button.
+pub fn new_webhook_secret() -> Result<String> {
+    Ok(URL_SAFE_NO_PAD.encode(random_bytes(WEBHOOK_SECRET_BYTES)?))
+}
+
 /// The stored form of a token: lower-case hex SHA-256.
 pub fn digest(token: &str) -> String {
     let hash = Sha256::digest(token.as_bytes());
@@ -69,6 +78,18 @@ pub fn api_key_prefix(key: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_webhook_secrets_pass_the_secret_rule() {
+        let a = new_webhook_secret().expect("secret");
+        let b = new_webhook_secret().expect("secret");
+        assert_eq!(a.len(), 48);
+        assert_ne!(a, b);
+        assert_eq!(
+            app::validation::webhook::secret(Some(&a)),
+            Ok(Some(a.clone()))
+        );
+    }
 
     #[test]
     fn tokens_are_long_random_and_url_safe() {

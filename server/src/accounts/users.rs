@@ -1,7 +1,7 @@
 //! TenantAdmin operations on the tenant's users (SPEC §1, §4.3).
 
 use app::{
-    accounts::{Caller, LinkPurpose, OneTimeLink, Role, UserStatus, UserSummary},
+    accounts::{Caller, LinkPurpose, OneTimeLink, Person, Role, UserStatus, UserSummary},
     error::AppError,
     validation::accounts as rules,
     webhooks::DisabledReasonCode,
@@ -78,6 +78,26 @@ impl Accounts {
             .await?
             .iter()
             .map(summary)
+            .collect()
+    }
+
+    /// The people a webhook's owner can be shown as or chosen from: the whole tenant for
+    /// TenantAdmins and "Manage webhooks", the caller alone for "Use webhooks" (who own only
+    /// their own webhooks and may not browse the tenant's users).
+    pub async fn people(&self, caller: &Caller) -> Result<Vec<Person>> {
+        let mut conn = self.db().connection().await?;
+        let users = users::list(&mut conn, &TenantId::of(caller)).await?;
+        users
+            .iter()
+            .filter(|user| caller.role() != Role::UseWebhooks || user.id == caller.user_id())
+            .map(|user| {
+                Ok(Person {
+                    id: user.id.clone(),
+                    display_name: user.display_name.clone(),
+                    email: user.email.clone(),
+                    active: user.status()? == UserStatus::Active,
+                })
+            })
             .collect()
     }
 

@@ -35,8 +35,20 @@ pub struct Settings {
     /// Database: `sqlite://PATH` (the file is created if missing) or
     /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE`. `DATABASE_URL` is accepted as an alias.
     /// [default: sqlite://herald.db]
-    #[arg(long, env = "HERALD_DATABASE_URL", value_name = "URL", global = true)]
+    #[arg(
+        long,
+        env = "HERALD_DATABASE_URL",
+        value_name = "URL",
+        global = true,
+        hide_env_values = true
+    )]
     database_url: Option<DatabaseUrl>,
+
+    /// Folder of the default SQLite database (`herald.db`) and its key file (`herald.db.key`),
+    /// created if missing. Unused when `--database-url` is given. [default: the working
+    /// directory]
+    #[arg(long, env = "HERALD_DATA_DIR", value_name = "DIR", global = true)]
+    data_dir: Option<PathBuf>,
 
     /// The address people use to reach Herald, e.g. `https://herald.example.com` behind a TLS
     /// proxy. Links are built on it, the session cookie is `Secure` when it is https, and
@@ -181,7 +193,13 @@ pub struct Settings {
     #[arg(long, env = "HERALD_EVENTS_BODY_LIMIT", default_value_t = 1024 * 1024, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1024..))]
     pub events_body_limit: u32,
 
-    /// Folder holding the compiled console (WASM, JS, CSS, public files).
+    /// How long a stop (SIGTERM, Ctrl-C) waits for delivery attempts and requests in flight
+    /// before it gives back the leases of the unfinished ones and exits.
+    #[arg(long, env = "HERALD_SHUTDOWN_GRACE", default_value = "20s", value_name = "DURATION", value_parser = parse_std_duration)]
+    pub shutdown_grace: std::time::Duration,
+
+    /// Folder holding the compiled console (WASM, JS, CSS, public files) of a debug build; the
+    /// release binary carries its own.
     #[arg(
         long,
         env = "HERALD_SITE_ROOT",
@@ -396,7 +414,24 @@ impl Settings {
 
     /// The database to open.
     pub fn database_url(&self) -> DatabaseUrl {
-        self.database_url.clone().unwrap_or_default()
+        match (&self.database_url, &self.data_dir) {
+            (Some(url), _) => url.clone(),
+            (None, Some(dir)) => DatabaseUrl::Sqlite {
+                path: dir.join(crate::db::DEFAULT_SQLITE_FILE),
+            },
+            (None, None) => DatabaseUrl::default(),
+        }
+    }
+
+    /// Creates the data directory if the database is to live there and it is missing.
+    pub fn create_data_dir(&self) -> Result<(), SettingError> {
+        match (&self.database_url, &self.data_dir) {
+            (None, Some(dir)) => std::fs::create_dir_all(dir).map_err(|error| SettingError {
+                setting: "--data-dir (HERALD_DATA_DIR)",
+                reason: format!("cannot create {}: {error}", dir.display()),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// The public URL, defaulting to plain HTTP on the listen address.
@@ -411,19 +446,26 @@ impl Settings {
     pub fn keyring(&self) -> Result<crate::crypto::Keyring, crate::crypto::KeyError> {
         use crate::crypto::{KeyError, Keyring};
         if let Some(keys) = &self.master_key {
-            return Keyring::parse(keys);
+            return Keyring::parse(keys)
+                .map_err(|error| error.from_origin(|| "--master-key (HERALD_MASTER_KEY)".into()));
         }
+        let in_file = |path: &std::path::Path| {
+            let path = path.display().to_string();
+            move |error: KeyError| error.from_origin(|| format!("the master key file {path}"))
+        };
         if let Some(path) = &self.master_key_file {
             return match self.database_url() {
                 DatabaseUrl::Sqlite { .. } => Keyring::read_or_create(path),
                 DatabaseUrl::Postgres { .. } => Keyring::read(path),
-            };
+            }
+            .map_err(in_file(path));
         }
         match self.database_url() {
             DatabaseUrl::Sqlite { path } => {
                 let mut key_file = path.into_os_string();
                 key_file.push(".key");
-                Keyring::read_or_create(std::path::Path::new(&key_file))
+                let key_file = std::path::PathBuf::from(key_file);
+                Keyring::read_or_create(&key_file).map_err(in_file(&key_file))
             }
             DatabaseUrl::Postgres { .. } => Err(KeyError::Missing),
         }
@@ -678,6 +720,80 @@ mod tests {
         assert_eq!(
             explicit.database_url(),
             "sqlite://explicit.db".parse().expect("url")
+        );
+    }
+
+    #[test]
+    fn the_data_directory_holds_the_default_database_only() {
+        let settings = parse(&["--data-dir", "/var/lib/herald"]).expect("valid");
+        assert_eq!(
+            settings.database_url().to_string(),
+            "sqlite:///var/lib/herald/herald.db"
+        );
+        let settings = parse(&[
+            "--data-dir",
+            "/var/lib/herald",
+            "--database-url",
+            "sqlite:///srv/other.db",
+        ])
+        .expect("valid");
+        assert_eq!(
+            settings.database_url().to_string(),
+            "sqlite:///srv/other.db"
+        );
+
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let nested = dir.path().join("data/herald");
+        let settings = parse(&["--data-dir", nested.to_str().expect("utf-8")]).expect("valid");
+        settings.create_data_dir().expect("created");
+        assert!(nested.is_dir());
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "").expect("write");
+        let settings =
+            parse(&["--data-dir", file.join("below").to_str().expect("utf-8")]).expect("valid");
+        let error = settings.create_data_dir().expect_err("not a folder");
+        assert!(
+            error
+                .to_string()
+                .starts_with("--data-dir (HERALD_DATA_DIR): cannot create"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_stop_waits_20_seconds_unless_told_otherwise() {
+        let settings = parse(&[]).expect("valid");
+        assert_eq!(settings.shutdown_grace, std::time::Duration::from_secs(20));
+        let settings = parse(&["--shutdown-grace", "2min"]).expect("valid");
+        assert_eq!(settings.shutdown_grace, std::time::Duration::from_secs(120));
+        let error = parse(&["--shutdown-grace", "soon"]).expect_err("not a duration");
+        assert!(error.to_string().contains("--shutdown-grace"), "{error}");
+    }
+
+    #[test]
+    fn a_malformed_master_key_names_where_it_came_from() {
+        let error = parse(&["--master-key", "c2hvcnQ="])
+            .expect("valid")
+            .keyring()
+            .expect_err("too short");
+        assert!(
+            error
+                .to_string()
+                .starts_with("--master-key (HERALD_MASTER_KEY): the master key must be 32 bytes"),
+            "{error}"
+        );
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let file = dir.path().join("master.key");
+        std::fs::write(&file, "not base64 at all").expect("write");
+        let error = parse(&["--master-key-file", file.to_str().expect("utf-8")])
+            .expect("valid")
+            .keyring()
+            .expect_err("malformed file");
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("the master key file {}: ", file.display())),
+            "{error}"
         );
     }
 

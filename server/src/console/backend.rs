@@ -4,7 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use app::{
     accounts::{
-        ApiKeySummary, Caller, CreatedApiKey, LinkDetails, LinkPurpose, OneTimeLink, Scope,
+        ApiKeySummary, Caller, CreatedApiKey, LinkDetails, LinkPurpose, OneTimeLink, Person, Scope,
         UserSummary,
     },
     backend::{ConsoleBackend, SetCookie, UserDetails},
@@ -182,6 +182,10 @@ impl ConsoleBackend for ServerBackend {
         Ok(self.accounts.password_reset_link(caller, user_id).await?)
     }
 
+    async fn people(&self, caller: &Caller) -> Result<Vec<Person>, AppError> {
+        Ok(self.accounts.people(caller).await?)
+    }
+
     async fn list_api_keys(&self, caller: &Caller) -> Result<Vec<ApiKeySummary>, AppError> {
         Ok(self.accounts.list_api_keys(caller).await?)
     }
@@ -246,6 +250,10 @@ impl ConsoleBackend for ServerBackend {
 
     async fn delete_webhook(&self, caller: &Caller, id: &str) -> Result<(), AppError> {
         Ok(self.webhooks.delete(caller, id).await?)
+    }
+
+    fn generate_secret(&self) -> Result<String, AppError> {
+        Ok(crate::accounts::secrets::new_webhook_secret()?)
     }
 
     async fn event_types(&self, caller: &Caller) -> Result<Vec<EventType>, AppError> {

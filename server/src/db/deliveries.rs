@@ -396,6 +396,17 @@ pub async fn release(conn: &mut AnyConnection, token: &str, now: i64) -> Result<
     Ok(done.rows_affected())
 }
 
+/// How many pending deliveries are due at `now` (an expired lease included), on every node.
+pub async fn count_due(conn: &mut AnyConnection, now: i64) -> Result<i64> {
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1",
+    )
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(count)
+}
+
 /// The earliest time a pending delivery is due, if any is pending.
 pub async fn next_due(conn: &mut AnyConnection) -> Result<Option<i64>> {
     let (next,): (Option<i64>,) =

@@ -31,7 +31,7 @@ use sqlx::{
 
 pub use instance_lock::{lock_path, InstanceLock, InstanceLockError};
 pub use tenant_id::TenantId;
-pub use url::{DatabaseUrl, DatabaseUrlError};
+pub use url::{DatabaseUrl, DatabaseUrlError, DEFAULT_SQLITE_FILE};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");

@@ -11,11 +11,14 @@ pub enum DatabaseUrl {
     Postgres { url: String },
 }
 
+/// The SQLite file Herald uses when no database is given, in the data directory.
+pub const DEFAULT_SQLITE_FILE: &str = "herald.db";
+
 impl Default for DatabaseUrl {
     /// `sqlite://herald.db`: a file in the working directory.
     fn default() -> Self {
         Self::Sqlite {
-            path: PathBuf::from("herald.db"),
+            path: PathBuf::from(DEFAULT_SQLITE_FILE),
         }
     }
 }
@@ -80,7 +83,7 @@ impl DatabaseUrl {
     }
 }
 
-/// Shown in logs and errors: a PostgreSQL password is replaced by `***`.
+/// Shown in logs and errors: a PostgreSQL password is replaced by `***` and the query by `…`.
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -96,8 +99,16 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+/// `postgres://user:secret@host/db?sslpassword=x` → `postgres://user:***@host/db?…`: the query
+/// may hold a password too (`password=`, `sslpassword=`), so it is not shown either.
 fn redact_password(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, _query)) => format!("{}?…", redact_user_info(base)),
+        None => redact_user_info(url),
+    }
+}
+
+fn redact_user_info(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -191,14 +202,12 @@ mod tests {
 
     #[test]
     fn postgres_password_never_shown() {
-        let url: DatabaseUrl = "postgres://herald:s3cret@db:5432/herald?sslmode=require"
+        let url: DatabaseUrl = "postgres://herald:s3cret@db:5432/herald?sslpassword=k3y"
             .parse()
             .expect("valid URL");
-        assert_eq!(
-            url.to_string(),
-            "postgres://herald:***@db:5432/herald?sslmode=require"
-        );
+        assert_eq!(url.to_string(), "postgres://herald:***@db:5432/herald?…");
         assert!(!format!("{url:?}").contains("s3cret"));
+        assert!(!format!("{url:?}").contains("k3y"));
         let no_password: DatabaseUrl = "postgres://herald@db/herald".parse().expect("valid URL");
         assert_eq!(no_password.to_string(), "postgres://herald@db/herald");
     }

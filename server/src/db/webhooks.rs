@@ -294,6 +294,16 @@ pub async fn enabled_subscribers(
         .collect())
 }
 
+/// How many webhooks of all tenants Herald disabled, per reason code.
+pub async fn count_disabled_by_reason(conn: &mut AnyConnection) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT disabled_reason_code, COUNT(*) FROM webhooks \
+         WHERE enabled = 0 AND disabled_reason_code IS NOT NULL GROUP BY disabled_reason_code",
+    )
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 /// A webhook by id alone (the delivery workers' view).
 pub async fn get_by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<WebhookRow>> {
     Ok(

@@ -189,6 +189,7 @@ impl DeliveryEngine {
         if made > 0 {
             self.wake();
         }
+        self.inner.metrics.events_accepted(accepted.len());
         tracing::info!(tenant_id = %tenant, events = accepted.len(), deliveries = made, "events accepted");
         Ok(accepted)
     }

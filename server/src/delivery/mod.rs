@@ -24,15 +24,15 @@ use std::{
     sync::{Arc, Mutex, PoisonError},
 };
 
-use tokio::sync::{mpsc, Notify, Semaphore};
+use tokio::sync::{Notify, Semaphore};
 
-use crate::{clock::SharedClock, crypto::Keyring, db::Database};
+use crate::{clock::SharedClock, crypto::Keyring, db::Database, metrics::Metrics};
 
 pub use history::DeliveryListRequest;
 pub use ingest::{Accepted, IngestError};
 pub use send::ClientError;
 pub use settings::{DeliverySettings, DEFAULT_RETRY_SCHEDULE};
-pub use worker::{Workers, WEBHOOK_DISABLED};
+pub use worker::{Stopped, Workers, WEBHOOK_DISABLED};
 
 /// The engine: one per process, shared by the REST handlers, the console and the workers.
 #[derive(Clone)]
@@ -51,12 +51,9 @@ struct Inner {
     wake: Notify,
     /// Attempts in flight in this process.
     permits: Arc<Semaphore>,
+    metrics: Arc<Metrics>,
     /// Attempts in flight per webhook in this process.
     in_flight: Mutex<HashMap<String, usize>>,
-    /// Where workers hand their results to the recorder, which [`DeliveryEngine::start`]
-    /// starts with the receiving end.
-    recordings: mpsc::UnboundedSender<worker::Queued>,
-    record_queue: Mutex<Option<mpsc::UnboundedReceiver<worker::Queued>>>,
 }
 
 impl DeliveryEngine {
@@ -65,6 +62,7 @@ impl DeliveryEngine {
         clock: SharedClock,
         keyring: Arc<Keyring>,
         settings: DeliverySettings,
+        metrics: Arc<Metrics>,
     ) -> Result<Self, ClientError> {
         let resolver = resolver::GuardedResolver::new(
             address_policy::AddressPolicy::new(settings.allowed_networks.clone()),
@@ -72,7 +70,6 @@ impl DeliveryEngine {
             settings.hosts.clone(),
         );
         let sender = send::Sender::new(&settings, resolver)?;
-        let (recordings, record_queue) = mpsc::unbounded_channel();
         Ok(Self {
             inner: Arc::new(Inner {
                 permits: Arc::new(Semaphore::new(settings.workers)),
@@ -82,9 +79,8 @@ impl DeliveryEngine {
                 settings,
                 sender,
                 wake: Notify::new(),
+                metrics,
                 in_flight: Mutex::new(HashMap::new()),
-                recordings,
-                record_queue: Mutex::new(Some(record_queue)),
             }),
         })
     }
@@ -99,6 +95,19 @@ impl DeliveryEngine {
         &self.inner.settings
     }
 
+    /// What this process counts for `/metrics`.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// How many attempts this process is making right now.
+    pub fn attempts_in_flight(&self) -> usize {
+        self.inner
+            .settings
+            .workers
+            .saturating_sub(self.inner.permits.available_permits())
+    }
+
     /// The largest ingestion request body.
     pub fn events_body_limit(&self) -> usize {
         self.inner.settings.events_body_limit
@@ -110,15 +119,6 @@ impl DeliveryEngine {
 
     fn now_millis(&self) -> i64 {
         crate::timestamps::to_millis(self.inner.clock.now())
-    }
-
-    /// The recorder's queue, the first time it is asked for.
-    fn take_record_queue(&self) -> Option<mpsc::UnboundedReceiver<worker::Queued>> {
-        self.inner
-            .record_queue
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
     }
 
     fn in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {

@@ -3,7 +3,10 @@
 //! per-webhook limit, and its result is recorded only while the lease still holds. No database
 //! transaction is open while a request is in flight.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    time::{Duration, Instant},
+};
 
 use app::{
     deliveries::{DeliveryStatus, Trigger},
@@ -13,6 +16,7 @@ use tokio::{
     sync::{mpsc, oneshot},
     task::JoinHandle,
 };
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::{
     ingest::WAKE_CHANNEL,
@@ -30,8 +34,12 @@ use crate::{
         TenantId,
     },
     error::{Error, Result},
+    metrics::AttemptOutcome,
     timestamps::to_millis,
 };
+
+/// How long past the grace period a stop waits for the last results to be written.
+const RECORDER_PATIENCE: Duration = Duration::from_secs(5);
 
 /// Most deliveries claimed in one go.
 const CLAIM_BATCH: usize = 100;
@@ -39,41 +47,163 @@ const CLAIM_BATCH: usize = 100;
 /// The status message of deliveries ended because their webhook was disabled.
 pub const WEBHOOK_DISABLED: &str = "webhook disabled";
 
-/// The background tasks of the engine; dropping this does not stop them, [`Workers::stop`]
-/// does.
+/// The background tasks of the engine. [`Workers::shutdown`] stops them gracefully; dropping
+/// this stops them at once (attempts in flight keep their leases until those expire).
 pub struct Workers {
-    tasks: Vec<JoinHandle<()>>,
+    engine: DeliveryEngine,
+    run: Option<Arc<Run>>,
+    claiming: Option<JoinHandle<()>>,
+    recorder: Option<JoinHandle<()>>,
+    /// The retention job and the PostgreSQL listener: nothing to finish, just stopped.
+    others: Vec<JoinHandle<()>>,
+}
+
+/// What one start of the workers shares with the tasks it spawns.
+struct Run {
+    /// Set at shutdown: the claiming loop takes no more work.
+    stop_claiming: CancellationToken,
+    /// The attempts the claiming loop started, so shutdown can wait for them.
+    attempts: TaskTracker,
+    /// Set when the grace period ends: attempts still running stop.
+    abandon: CancellationToken,
+    /// The claim tokens of the attempts stopped that way, one per attempt.
+    abandoned: Mutex<Vec<String>>,
+    /// Where attempts hand their results to the recorder, which ends once every holder of
+    /// this run is gone.
+    recordings: mpsc::UnboundedSender<Queued>,
+}
+
+/// What a graceful stop did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped {
+    /// Attempts still running when the grace period ended, stopped unrecorded.
+    pub abandoned: usize,
+    /// Deliveries whose leases were given back, due again at once for whichever node is up.
+    pub released: u64,
 }
 
 impl Workers {
-    /// Stops claiming and the background jobs. Attempts in flight finish on their own.
-    pub fn stop(self) {
-        for task in self.tasks {
+    /// Stops claiming, gives the attempts in flight `grace` to finish and be recorded, then
+    /// stops the rest and gives back their leases (SPEC §7), so a restarted or another node
+    /// takes them over at once instead of after the lease expires.
+    pub async fn shutdown(mut self, grace: Duration) -> Stopped {
+        let deadline = tokio::time::Instant::now() + grace;
+        let Some(run) = self.run.take() else {
+            return Stopped {
+                abandoned: 0,
+                released: 0,
+            };
+        };
+        run.stop_claiming.cancel();
+        if let Some(mut claiming) = self.claiming.take() {
+            // A claim under way ends by starting its attempts, which the tracker then holds.
+            if tokio::time::timeout_at(deadline, &mut claiming)
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    "claiming did not stop within the grace period; its claims expire on their own"
+                );
+                claiming.abort();
+                let _ = claiming.await;
+            }
+        }
+        run.attempts.close();
+        if tokio::time::timeout_at(deadline, run.attempts.wait())
+            .await
+            .is_err()
+        {
+            run.abandon.cancel();
+            run.attempts.wait().await;
+        }
+        let mut tokens = std::mem::take(&mut *lock(&run.abandoned));
+        // The recorder writes what finished attempts handed it, then ends with the run.
+        drop(run);
+        if let Some(mut recorder) = self.recorder.take() {
+            if tokio::time::timeout_at(deadline + RECORDER_PATIENCE, &mut recorder)
+                .await
+                .is_err()
+            {
+                tracing::warn!("attempts not recorded in time; their leases expire on their own");
+                recorder.abort();
+            }
+        }
+        let abandoned = tokens.len();
+        tokens.sort_unstable();
+        tokens.dedup();
+        let released = match self.engine.release(&tokens).await {
+            Ok(released) => released,
+            Err(error) => {
+                tracing::warn!(%error, "cannot give back the leases of unfinished attempts; they expire on their own");
+                0
+            }
+        };
+        Stopped {
+            abandoned,
+            released,
+        }
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        let tasks = self
+            .claiming
+            .iter()
+            .chain(&self.recorder)
+            .chain(&self.others);
+        for task in tasks {
             task.abort();
         }
     }
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl DeliveryEngine {
-    /// Starts the claiming loop, the retention job and (on PostgreSQL) the listener that
-    /// wakes this node when another one accepted events.
+    /// Starts the claiming loop, the recorder, the retention job and (on PostgreSQL) the
+    /// listener that wakes this node when another one accepted events.
     pub fn start(&self) -> Workers {
-        let mut tasks = vec![
-            tokio::spawn(self.clone().claim_loop()),
-            tokio::spawn(self.clone().retention_loop()),
-        ];
-        if let Some(queue) = self.take_record_queue() {
-            tasks.push(tokio::spawn(self.clone().record_loop(queue)));
-        }
+        let (recordings, queue) = mpsc::unbounded_channel();
+        let run = Arc::new(Run {
+            stop_claiming: CancellationToken::new(),
+            attempts: TaskTracker::new(),
+            abandon: CancellationToken::new(),
+            abandoned: Mutex::new(Vec::new()),
+            recordings,
+        });
+        let mut others = vec![tokio::spawn(self.clone().retention_loop())];
         if let Some(url) = self.db().postgres_url() {
-            tasks.push(tokio::spawn(self.clone().listen_loop(url.to_owned())));
+            others.push(tokio::spawn(self.clone().listen_loop(url.to_owned())));
         }
-        Workers { tasks }
+        Workers {
+            engine: self.clone(),
+            claiming: Some(tokio::spawn(self.clone().claim_loop(run.clone()))),
+            recorder: Some(tokio::spawn(self.clone().record_loop(queue))),
+            run: Some(run),
+            others,
+        }
     }
 
-    async fn claim_loop(self) {
-        loop {
-            let claimed = match self.claim().await {
+    /// Gives back the leases of the claims `tokens`.
+    async fn release(&self, tokens: &[String]) -> Result<u64> {
+        let mut conn = self.db().connection().await?;
+        let now = self.now_millis();
+        let mut released = 0;
+        for token in tokens {
+            released += deliveries::release(&mut conn, token, now).await?;
+        }
+        if released > 0 {
+            self.notify_other_nodes(&mut conn).await?;
+        }
+        Ok(released)
+    }
+
+    async fn claim_loop(self, run: Arc<Run>) {
+        while !run.stop_claiming.is_cancelled() {
+            let claimed = match self.claim(&run).await {
                 Ok(count) => count,
                 Err(error) => {
                     tracing::warn!(%error, "cannot claim due deliveries");
@@ -83,16 +213,18 @@ impl DeliveryEngine {
             if claimed == CLAIM_BATCH {
                 continue;
             }
-            let _ = tokio::time::timeout(
-                self.inner.settings.poll_interval,
-                self.inner.wake.notified(),
-            )
-            .await;
+            tokio::select! {
+                () = run.stop_claiming.cancelled() => {}
+                _ = tokio::time::timeout(
+                    self.inner.settings.poll_interval,
+                    self.inner.wake.notified(),
+                ) => {}
+            }
         }
     }
 
     /// Claims as many due deliveries as there is room for and starts their attempts.
-    async fn claim(&self) -> Result<usize> {
+    async fn claim(&self, run: &Arc<Run>) -> Result<usize> {
         let room = self.inner.permits.available_permits().min(CLAIM_BATCH);
         if room == 0 {
             return Ok(0);
@@ -142,11 +274,18 @@ impl DeliveryEngine {
                 delivery.webhook_id.clone(),
                 token.clone(),
             );
-            tokio::spawn(async move {
-                match engine.make_attempt(&id, &token).await {
-                    Ok(Some(recording)) => engine.queue_recording(recording).await,
-                    Ok(None) => {}
-                    Err(error) => tracing::warn!(delivery_id = %id, %error, "attempt failed"),
+            let run = run.clone();
+            run.clone().attempts.spawn(async move {
+                let attempt = async {
+                    match engine.make_attempt(&id, &token).await {
+                        Ok(Some(recording)) => queue_recording(&run, recording).await,
+                        Ok(None) => {}
+                        Err(error) => tracing::warn!(delivery_id = %id, %error, "attempt failed"),
+                    }
+                };
+                tokio::select! {
+                    () = attempt => {}
+                    () = run.abandon.cancelled() => lock(&run.abandoned).push(token),
                 }
                 engine.finished(&webhook_id);
                 drop(permit);
@@ -295,6 +434,7 @@ impl DeliveryEngine {
     async fn record(&self, recordings: &[Recording]) -> Result<()> {
         let mut tx = self.db().begin().await?;
         let mut retry_soon = false;
+        let mut recorded = Vec::with_capacity(recordings.len());
         for recording in recordings {
             let Recording {
                 attempt,
@@ -310,6 +450,14 @@ impl DeliveryEngine {
                 tracing::info!(delivery_id = %attempt.delivery_id, "lease lost before the attempt was recorded");
                 continue;
             }
+            recorded.push((
+                match verdict {
+                    Verdict::Success { .. } => AttemptOutcome::Success,
+                    Verdict::Retry { .. } => AttemptOutcome::Retry,
+                    Verdict::Fail { .. } | Verdict::Gone { .. } => AttemptOutcome::Fail,
+                },
+                Duration::from_millis(u64::try_from(attempt.duration_ms).unwrap_or(0)),
+            ));
             let disable = match verdict {
                 Verdict::Gone { .. } => Some((
                     "The endpoint answered 410 Gone.".to_owned(),
@@ -345,6 +493,9 @@ impl DeliveryEngine {
             self.notify_other_nodes(&mut tx).await?;
         }
         tx.commit().await?;
+        for (outcome, duration) in recorded {
+            self.inner.metrics.attempt(outcome, duration);
+        }
         Ok(())
     }
 
@@ -444,14 +595,12 @@ pub(super) struct Recording {
 /// A recording waiting for the recorder, and how its worker learns it was written.
 pub(super) type Queued = (Recording, oneshot::Sender<()>);
 
-impl DeliveryEngine {
-    /// Hands a recording to the recorder and waits until it is written, so the worker's slot
-    /// (and the webhook's in-flight count) is freed only then.
-    async fn queue_recording(&self, recording: Recording) {
-        let (done, written) = oneshot::channel();
-        if self.inner.recordings.send((recording, done)).is_ok() {
-            let _ = written.await;
-        }
+/// Hands a recording to the recorder and waits until it is written, so the worker's slot (and
+/// the webhook's in-flight count) is freed only then.
+async fn queue_recording(run: &Run, recording: Recording) {
+    let (done, written) = oneshot::channel();
+    if run.recordings.send((recording, done)).is_ok() {
+        let _ = written.await;
     }
 }
 

@@ -5,7 +5,10 @@ use app::{
     accounts::{Caller, Role},
     error::AppError,
     event_types::Level,
-    webhooks::{Origin, WebhookPage},
+    webhooks::{
+        list_query::{Sort, SortField},
+        Origin, WebhookPage,
+    },
 };
 
 use super::{access, stored, Webhooks};
@@ -21,49 +24,14 @@ use crate::{
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
 
-/// The order of a list: a column and a direction (`-createdAt` by default).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sort {
-    pub column: SortColumn,
-    pub descending: bool,
-}
-
-impl Default for Sort {
-    fn default() -> Self {
-        Self {
-            column: SortColumn::CreatedAt,
-            descending: true,
-        }
-    }
-}
-
-impl Sort {
-    /// `name`, `+url`, `-createdAt` … A leading space counts as `+`: an unencoded `+` in a
-    /// query string arrives as one.
-    pub fn parse(text: &str) -> Option<Self> {
-        let (descending, name) = match text.as_bytes().first() {
-            Some(b'-') => (true, &text[1..]),
-            Some(b'+' | b' ') => (false, &text[1..]),
-            _ => (false, text),
-        };
-        let column = match name {
-            "name" => SortColumn::Name,
-            "url" => SortColumn::Url,
-            "createdAt" => SortColumn::CreatedAt,
-            "updatedAt" => SortColumn::UpdatedAt,
-            _ => return None,
-        };
-        Some(Self { column, descending })
-    }
-
-    pub fn as_text(self) -> String {
-        let name = match self.column {
-            SortColumn::Name => "name",
-            SortColumn::Url => "url",
-            SortColumn::CreatedAt => "createdAt",
-            SortColumn::UpdatedAt => "updatedAt",
-        };
-        format!("{}{name}", if self.descending { "-" } else { "+" })
+/// The database column of a sort field (the field names and their parsing are the console's
+/// and the API's alike: `app::webhooks::list_query`).
+fn column(sort: Sort) -> SortColumn {
+    match sort.field {
+        SortField::Name => SortColumn::Name,
+        SortField::Url => SortColumn::Url,
+        SortField::CreatedAt => SortColumn::CreatedAt,
+        SortField::UpdatedAt => SortColumn::UpdatedAt,
     }
 }
 
@@ -190,14 +158,14 @@ impl ListRequest {
 }
 
 fn cursor_of(sort: Sort, row: &webhooks::WebhookRow) -> String {
-    paging::encode(&sort.as_text(), sort.column.value_of(row), &row.id)
+    paging::encode(&sort.as_text(), column(sort).value_of(row), &row.id)
 }
 
 /// Whether a cursor's value has the type of the sort column.
 fn fits(sort: Sort) -> impl Fn(&SortValue) -> bool {
     move |value| {
         matches!(
-            (sort.column, value),
+            (column(sort), value),
             (SortColumn::Name | SortColumn::Url, SortValue::Text(_))
                 | (
                     SortColumn::CreatedAt | SortColumn::UpdatedAt,
@@ -230,7 +198,7 @@ impl Webhooks {
             (filters.owner_id.clone(), filters.level)
         };
         let query = ListQuery {
-            sort: Some(sort.column),
+            sort: Some(column(sort)),
             descending: sort.descending,
             after,
             backwards,
@@ -274,21 +242,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sorts_parse_with_an_optional_sign() {
-        assert_eq!(
-            Sort::parse("name"),
-            Some(Sort {
-                column: SortColumn::Name,
-                descending: false
-            })
-        );
-        assert_eq!(
-            Sort::parse("-updatedAt").map(Sort::as_text).as_deref(),
-            Some("-updatedAt")
-        );
-        assert_eq!(Sort::parse("+url").map(|s| s.descending), Some(false));
-        assert_eq!(Sort::parse(" url"), Sort::parse("+url"));
-        assert_eq!(Sort::parse("owner"), None);
-        assert_eq!(Sort::default().as_text(), "-createdAt");
+    fn every_sort_field_has_a_column_of_its_type() {
+        for field in SortField::ALL {
+            let sort = Sort {
+                field,
+                descending: false,
+            };
+            let text_column = matches!(column(sort), SortColumn::Name | SortColumn::Url);
+            assert_eq!(fits(sort)(&SortValue::Text(String::new())), text_column);
+            assert_eq!(fits(sort)(&SortValue::Int(0)), !text_column);
+        }
     }
 }

@@ -1,21 +1,22 @@
 //! The real `herald` executable: start-up, the one-process-per-SQLite-file rule, a clean
 //! stop on SIGTERM, the first-start setup link and the operator commands.
 
-use std::{
-    path::Path,
-    process::{ExitStatus, Stdio},
-    time::Duration,
-};
+use std::path::Path;
 
 use tokio::{
-    io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
+    io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
-    process::{Child, Command},
+    process::Child,
     time::timeout,
 };
 
-/// How long a test waits for the binary to start or stop before failing.
-pub const PATIENCE: Duration = Duration::from_secs(30);
+use crate::process::start_log;
+pub use crate::process::{listening_address, terminate, PATIENCE};
+
+/// The debug `herald` these tests run.
+fn program() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_herald"))
+}
 
 /// The `DATABASE_URL` of an SQLite file.
 fn sqlite_url(database: &Path) -> String {
@@ -27,48 +28,17 @@ fn spawn_herald(database: &Path) -> Child {
     spawn_herald_with(&sqlite_url(database), &[])
 }
 
+/// `env` with the database at `database_url` first.
+fn with_database<'a>(database_url: &str, env: &[(&'a str, String)]) -> Vec<(&'a str, String)> {
+    std::iter::once(("HERALD_DATABASE_URL", database_url.to_owned()))
+        .chain(env.iter().map(|(name, value)| (*name, value.clone())))
+        .collect()
+}
+
 /// A `herald` process on a random port, using the database at `database_url`, with more
 /// settings in `env`.
 pub fn spawn_herald_with(database_url: &str, env: &[(&str, String)]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_herald"))
-        .env("HERALD_LISTEN", "127.0.0.1:0")
-        .env("HERALD_DATABASE_URL", database_url)
-        .env("HERALD_LOG_FORMAT", "human")
-        .env("RUST_LOG", "info")
-        .env_remove("DATABASE_URL")
-        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start herald")
-}
-
-/// Reads the log until Herald says where it listens, and returns that address.
-pub async fn listening_address(child: &mut Child) -> String {
-    start_log(child).await.0
-}
-
-/// Reads the log until Herald says where it listens; returns that address and the lines
-/// logged before it.
-async fn start_log(child: &mut Child) -> (String, Vec<String>) {
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let started = timeout(PATIENCE, async {
-        let mut earlier = Vec::new();
-        while let Some(line) = lines.next_line().await.expect("readable log") {
-            if let Some((_, address)) = line.split_once("listening on http://") {
-                return (address.trim().to_owned(), earlier);
-            }
-            earlier.push(line);
-        }
-        panic!("herald exited without listening: {earlier:?}");
-    })
-    .await
-    .expect("herald starts in time");
-    // Keep draining the log so the process never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    started
+    crate::process::spawn(program(), Path::new("."), &with_database(database_url, env))
 }
 
 /// One plain HTTP/1.1 GET; returns the status line.
@@ -92,20 +62,6 @@ async fn status_line_with(address: &str, path: &str, headers: &str) -> String {
         .await
         .expect("read response");
     response.lines().next().unwrap_or_default().to_owned()
-}
-
-pub async fn terminate(child: &mut Child) -> ExitStatus {
-    let pid = child.id().expect("running process").to_string();
-    let sent = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .expect("run kill");
-    assert!(sent.success(), "kill -TERM {pid}");
-    timeout(PATIENCE, child.wait())
-        .await
-        .expect("herald stops in time")
-        .expect("exit status")
 }
 
 #[tokio::test]
@@ -150,6 +106,13 @@ async fn herald_command(database: &Path, args: &[&str], stdin: &str) -> std::pro
     herald_command_with(&sqlite_url(database), &[], args, stdin).await
 }
 
+/// An admin and an API key for both scopes on the database at `database_url`, made with the
+/// operator commands; the key.
+pub async fn herald_admin_and_key(database_url: &str, env: &[(&str, String)]) -> String {
+    crate::process::admin_and_key(program(), Path::new("."), &with_database(database_url, env))
+        .await
+}
+
 /// Runs an operator command on the database at `database_url`, with more settings in `env`.
 pub async fn herald_command_with(
     database_url: &str,
@@ -157,28 +120,14 @@ pub async fn herald_command_with(
     args: &[&str],
     stdin: &str,
 ) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
-        .args(args)
-        .env("HERALD_DATABASE_URL", database_url)
-        .env_remove("DATABASE_URL")
-        .env_remove("HERALD_ADMIN_PASSWORD")
-        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start herald command");
-    let mut input = child.stdin.take().expect("piped stdin");
-    input
-        .write_all(stdin.as_bytes())
-        .await
-        .expect("write stdin");
-    drop(input);
-    timeout(PATIENCE, child.wait_with_output())
-        .await
-        .expect("the command finishes in time")
-        .expect("output")
+    crate::process::command(
+        program(),
+        Path::new("."),
+        &with_database(database_url, env),
+        args,
+        stdin,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -273,4 +222,63 @@ async fn first_start_prints_a_setup_link_and_operator_commands_work_beside_a_run
         "{earlier:?}"
     );
     assert!(terminate(&mut restarted).await.success());
+}
+
+/// Every setting of `--help` is in the README's settings table and the other way round, each
+/// with its variable; PostgreSQL without a master key and an invalid value stop start-up with a
+/// message naming the setting.
+#[tokio::test]
+async fn settings_are_documented_and_refused_by_name() {
+    let help = herald_command_with("sqlite://unused.db", &[], &["--help"], "").await;
+    assert!(help.status.success(), "{help:?}");
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README");
+    let variables = |text: &str| -> std::collections::BTreeSet<String> {
+        text.split(|c: char| !(c.is_ascii_uppercase() || c == '_'))
+            .filter(|word| word.starts_with("HERALD_") && word.len() > "HERALD_".len())
+            .map(str::to_owned)
+            .collect()
+    };
+    let table: String = readme
+        .lines()
+        .filter(|line| line.starts_with("| `--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let in_help = variables(&help);
+    let in_table: std::collections::BTreeSet<String> = variables(&table);
+    assert_eq!(
+        in_help, in_table,
+        "--help and the README's settings table differ"
+    );
+    assert!(help.contains("[default: 127.0.0.1:3000]"), "{help}");
+
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let refused = crate::process::command(
+        program(),
+        dir.path(),
+        &[(
+            "HERALD_DATABASE_URL",
+            "postgres://herald@127.0.0.1:1/herald".to_owned(),
+        )],
+        &[],
+        "",
+    )
+    .await;
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr).into_owned()
+        + &String::from_utf8_lossy(&refused.stdout);
+    assert!(said.contains("PostgreSQL needs a master key"), "{said}");
+
+    let refused = crate::process::command(
+        program(),
+        dir.path(),
+        &[("HERALD_RETENTION", "a week".to_owned())],
+        &[],
+        "",
+    )
+    .await;
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert!(said.contains("--retention"), "{said}");
 }

@@ -16,6 +16,10 @@ on_both_databases!(
     the_console_refuses_what_the_api_refuses,
     the_console_follows_the_callers_role,
     tenant_admins_manage_custom_types_in_the_console,
+    bulk_delete_counts_what_is_already_gone_as_deleted,
+    the_owner_choices_follow_the_callers_role,
+    generated_secrets_are_new_and_valid,
+    the_edit_panels_patches_apply_as_the_panel_means,
 );
 
 impl TestApp {
@@ -113,7 +117,7 @@ async fn the_console_and_the_api_share_one_webhook(engine: Engine) {
     assert_eq!(fetched, patched);
 
     json_ok(
-        app.console(&session, "delete_webhook", json!({"id": id}))
+        app.console(&session, "delete_webhooks", json!({"ids": [id]}))
             .await,
     )
     .await;
@@ -240,7 +244,6 @@ async fn the_console_follows_the_callers_role(engine: Engine) {
     assert_eq!(page["data"], json!([own]), "only their own webhooks");
     for (name, body) in [
         ("get_webhook", json!({"id": tenant_id})),
-        ("delete_webhook", json!({"id": tenant_id})),
         (
             "patch_webhook",
             json!({"id": tenant_id, "operations": [{"op": "replace", "path": "/enabled", "value": false}]}),
@@ -249,6 +252,12 @@ async fn the_console_follows_the_callers_role(engine: Engine) {
         let error = app_error(app.console(&user, name, body).await).await;
         assert_eq!(error, AppError::NotFound, "{name}");
     }
+    // A webhook the caller cannot see counts as already gone: nothing is deleted.
+    json_ok(
+        app.console(&user, "delete_webhooks", json!({"ids": [tenant_id]}))
+            .await,
+    )
+    .await;
     let mut tenant_level = draft("Not mine to make");
     tenant_level["level"] = json!("tenant");
     let refused = app_error(
@@ -357,4 +366,175 @@ async fn tenant_admins_manage_custom_types_in_the_console(engine: Engine) {
     )
     .await;
     assert_eq!(listed, json!([]));
+}
+
+async fn bulk_delete_counts_what_is_already_gone_as_deleted(engine: Engine) {
+    let app = TestApp::start(engine).await;
+    let (admin, _) = admin_key(&app).await;
+    let mut ids = Vec::new();
+    for name in ["First", "Second", "Third"] {
+        let created = json_ok(
+            app.console(&admin, "create_webhook", json!({"draft": draft(name)}))
+                .await,
+        )
+        .await;
+        ids.push(created["id"].as_str().expect("id").to_owned());
+    }
+    // Someone else deleted one meanwhile: the rest still go.
+    let gone = "00000000-0000-4000-8000-000000000000";
+    json_ok(
+        app.console(
+            &admin,
+            "delete_webhooks",
+            json!({"ids": [ids[0], gone, ids[2]]}),
+        )
+        .await,
+    )
+    .await;
+    let page = json_ok(
+        app.console(&admin, "list_webhooks", json!({"query": "sort=%2Bname"}))
+            .await,
+    )
+    .await;
+    let names: Vec<&str> = page["data"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|webhook| webhook["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Second"]);
+}
+
+async fn the_owner_choices_follow_the_callers_role(engine: Engine) {
+    let app = TestApp::start(engine).await;
+    let (admin, _) = admin_key(&app).await;
+    let admin_id = user_id(&app, &admin).await;
+    let (manager, manager_id) = app
+        .add_user(&admin, "manage@example.com", "manage-webhooks")
+        .await;
+    let (user, user_id) = app
+        .add_user(&admin, "use@example.com", "use-webhooks")
+        .await;
+    let ids_of = |people: &Value| -> Vec<String> {
+        let mut ids: Vec<String> = people
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|person| person["id"].as_str().map(str::to_owned))
+            .collect();
+        ids.sort();
+        ids
+    };
+    let mut everyone = vec![admin_id.clone(), manager_id.clone(), user_id.clone()];
+    everyone.sort();
+    for session in [&admin, &manager] {
+        let people = json_ok(
+            app.server_fn("people", Some(session), ServerFnBody::empty())
+                .await,
+        )
+        .await;
+        assert_eq!(ids_of(&people), everyone, "{people}");
+    }
+    let own = json_ok(
+        app.server_fn("people", Some(&user), ServerFnBody::empty())
+            .await,
+    )
+    .await;
+    assert_eq!(
+        own,
+        json!([{"id": user_id, "display_name": "Invited User", "email": "use@example.com", "active": true}]),
+        "a Use webhooks user sees only themselves"
+    );
+}
+
+async fn generated_secrets_are_new_and_valid(engine: Engine) {
+    let app = TestApp::start(engine).await;
+    let (admin, _) = admin_key(&app).await;
+    let first = json_ok(
+        app.server_fn("generate_secret", Some(&admin), ServerFnBody::empty())
+            .await,
+    )
+    .await;
+    let second = json_ok(
+        app.server_fn("generate_secret", Some(&admin), ServerFnBody::empty())
+            .await,
+    )
+    .await;
+    let first = first.as_str().expect("a string");
+    assert_eq!(first.len(), 48);
+    assert_ne!(Some(first), second.as_str());
+    let mut body = draft("Generated");
+    body["secret"] = json!(first);
+    let created = json_ok(
+        app.console(&admin, "create_webhook", json!({"draft": body}))
+            .await,
+    )
+    .await;
+    assert_eq!(created["secretKeyAdded"], true);
+    let signed_out = app_error(
+        app.server_fn("generate_secret", None, ServerFnBody::empty())
+            .await,
+    )
+    .await;
+    assert_eq!(signed_out, AppError::Unauthorized);
+}
+
+/// The edit panel's model (app::webhooks::form) against the real service: what the panel
+/// sends for a cleared description, a removed header and a removed secret does exactly that,
+/// and an untouched secret survives every other change.
+async fn the_edit_panels_patches_apply_as_the_panel_means(engine: Engine) {
+    use app::webhooks::{
+        form::{SecretChoice, WebhookForm},
+        Webhook,
+    };
+
+    let app = TestApp::start(engine).await;
+    let (admin, _) = admin_key(&app).await;
+    let mut body = draft("Panel");
+    body["description"] = json!("to be cleared");
+    body["headers"] = json!({"X-Team": "orders"});
+    let created = json_ok(
+        app.console(&admin, "create_webhook", json!({"draft": body}))
+            .await,
+    )
+    .await;
+    let stored: Webhook = serde_json::from_value(created).expect("a webhook");
+
+    let mut form = WebhookForm::from_webhook(&stored);
+    form.description.clear();
+    form.headers.retain(|row| row.name != "X-Team");
+    form.enabled = false;
+    let patched = json_ok(
+        app.console(
+            &admin,
+            "patch_webhook",
+            json!({"id": stored.id, "operations": form.patch(&stored)}),
+        )
+        .await,
+    )
+    .await;
+    let patched: Webhook = serde_json::from_value(patched).expect("a webhook");
+    assert_eq!(patched.description, None);
+    assert!(patched.headers.is_empty());
+    assert_eq!(
+        patched.encrypted_headers,
+        ["X-Token"],
+        "the encrypted header stays"
+    );
+    assert!(!patched.enabled);
+    assert!(patched.secret_key_added, "the untouched secret stays");
+
+    let mut form = WebhookForm::from_webhook(&patched);
+    form.secret_choice = SecretChoice::Remove;
+    let without_secret = json_ok(
+        app.console(
+            &admin,
+            "patch_webhook",
+            json!({"id": stored.id, "operations": form.patch(&patched)}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(without_secret["secretKeyAdded"], false);
+    assert_eq!(without_secret["encryptedHeaders"], json!(["X-Token"]));
 }

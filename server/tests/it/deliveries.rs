@@ -36,6 +36,7 @@ on_both_databases!(
     every_attempt_failing_for_the_period_disables_the_webhook,
     responses_are_kept_up_to_64_kib,
     deactivating_the_owner_ends_pending_deliveries,
+    a_stop_waits_for_attempts_then_gives_back_the_leases_of_the_rest,
 );
 
 const SECRET: &str = "0123456789abcdef0123456789abcdef";
@@ -985,6 +986,7 @@ async fn another_node_is_woken_by_notify_not_by_polling() {
             server::crypto::Keyring::parse(crate::support::TEST_MASTER_KEY).expect("key"),
         ),
         settings,
+        std::sync::Arc::new(server::metrics::Metrics::new()),
     )
     .expect("engine");
     let workers = other.start();
@@ -997,7 +999,8 @@ async fn another_node_is_woken_by_notify_not_by_polling() {
         .await;
     assert_eq!(got.len(), 1, "not woken");
     h.settle_at(&hook, 1, "success", 1).await;
-    workers.stop();
+    let stopped = workers.shutdown(Duration::from_secs(5)).await;
+    assert_eq!((stopped.abandoned, stopped.released), (0, 0));
 }
 
 async fn deactivating_the_owner_ends_pending_deliveries(engine: Engine) {
@@ -1030,4 +1033,76 @@ async fn deactivating_the_owner_ends_pending_deliveries(engine: Engine) {
         h.webhook_state(&hook).await["disabledReasonCode"],
         "owner-deactivated"
     );
+}
+
+/// How many of the webhook's deliveries are leased, read from the database.
+async fn leased(h: &Harness, webhook_id: &str) -> i64 {
+    let mut conn = h.app.state.db.connection().await.expect("connection");
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM deliveries WHERE webhook_id = $1 AND lease_token IS NOT NULL",
+    )
+    .bind(webhook_id)
+    .fetch_one(&mut *conn)
+    .await
+    .expect("count");
+    count
+}
+
+/// Waits until a delivery of the webhook is claimed, its attempt under way.
+async fn in_flight(h: &Harness, webhook_id: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while leased(h, webhook_id).await == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never claimed: {:?}",
+            h.deliveries(webhook_id, "").await
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn a_stop_waits_for_attempts_then_gives_back_the_leases_of_the_rest(engine: Engine) {
+    let mut h = Harness::start(engine).await;
+    let quick = h.webhook("/quick", json!({})).await;
+    let slow = h
+        .webhook(
+            "/slow",
+            json!({"eventTypes": ["com.qlik.v1.app.reload.finished"]}),
+        )
+        .await;
+
+    // An attempt shorter than the grace period is finished and recorded.
+    h.receiver.plan(
+        "/quick",
+        vec![Planned::status(200).with_delay(Duration::from_millis(500))],
+    );
+    h.publish(event("e-quick")).await;
+    in_flight(&h, &quick).await;
+    let stopped = h.shut_down_workers(Duration::from_secs(5)).await;
+    assert_eq!((stopped.abandoned, stopped.released), (0, 0));
+    let finished = h.deliveries(&quick, "").await;
+    assert_eq!(finished[0]["status"], "success", "{finished:?}");
+    assert_eq!(leased(&h, &quick).await, 0);
+
+    // One longer than the grace period is stopped and its lease given back at once.
+    h.restart_workers();
+    h.receiver.plan(
+        "/slow",
+        vec![Planned::status(200).with_delay(Duration::from_secs(3))],
+    );
+    let mut reloaded = event("e-slow");
+    reloaded["type"] = json!("com.qlik.v1.app.reload.finished");
+    h.publish(reloaded).await;
+    in_flight(&h, &slow).await;
+    let stopped = h.shut_down_workers(Duration::from_millis(200)).await;
+    assert_eq!((stopped.abandoned, stopped.released), (1, 1));
+    assert_eq!(leased(&h, &slow).await, 0);
+    let released = h.deliveries(&slow, "").await;
+    assert_eq!(released[0]["status"], "pending", "{released:?}");
+    assert_eq!(released[0]["attemptCount"], 0, "{released:?}");
+
+    // Started again, the workers take it over without waiting for a lease to expire.
+    h.receiver.plan("/slow", vec![Planned::status(200)]);
+    h.restart_workers();
+    h.settle_at(&slow, 1, "success", 1).await;
 }

@@ -7,7 +7,7 @@ use std::{collections::HashMap, time::Duration};
 
 use axum::{body::Body, http::Request, response::Response};
 use serde_json::{json, Value};
-use server::delivery::{DeliverySettings, Workers};
+use server::delivery::{DeliverySettings, Stopped, Workers};
 use tempfile::TempDir;
 use test_receiver::Receiver;
 
@@ -217,9 +217,21 @@ impl Harness {
 
     /// Stops this app's workers (another engine does the work).
     pub fn stop_workers(&mut self) {
-        if let Some(workers) = self.workers.take() {
-            workers.stop();
-        }
+        self.workers = None;
+    }
+
+    /// Stops this app's workers as a stop signal does, with `grace` for attempts in flight.
+    pub async fn shut_down_workers(&mut self, grace: Duration) -> Stopped {
+        self.workers
+            .take()
+            .expect("workers running")
+            .shutdown(grace)
+            .await
+    }
+
+    /// Starts this app's workers again (after [`Harness::shut_down_workers`]).
+    pub fn restart_workers(&mut self) {
+        self.workers = Some(self.app.state.deliveries.start());
     }
 
     /// Moves the clock on and wakes the workers.
@@ -237,14 +249,6 @@ impl Harness {
                 .await,
         )
         .await
-    }
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        if let Some(workers) = self.workers.take() {
-            workers.stop();
-        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! Integration tests: the real router on real SQLite and PostgreSQL databases, and the real
 //! `herald` binary. One test binary, one module per area.
 
+#[path = "../common/process.rs"]
+mod process;
 mod support;
 
 mod api_keys;
@@ -13,10 +15,12 @@ mod delivery_support;
 mod events;
 mod health;
 mod isolation;
+mod metrics;
 mod patch_property;
 mod processes;
 mod secrets_in_logs;
 mod sign_in;
+mod signature_examples;
 mod users;
 mod webhooks;
 mod webhooks_access;

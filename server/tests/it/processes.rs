@@ -18,7 +18,7 @@ use test_receiver::{Planned, Receiver};
 use tokio::process::Child;
 
 use crate::{
-    binary::{herald_command_with, listening_address, spawn_herald_with, PATIENCE},
+    binary::{herald_admin_and_key, listening_address, spawn_herald_with, PATIENCE},
     delivery_support::HOOKS,
     support::{Engine, TestDatabase, TEST_MASTER_KEY},
 };
@@ -77,47 +77,25 @@ impl Setup {
         (child, address)
     }
 
-    async fn command(&self, args: &[&str], stdin: &str) -> String {
-        let output = herald_command_with(&self.database_url, &self.env, args, stdin).await;
-        assert!(output.status.success(), "{args:?}: {output:?}");
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    }
-
     /// An admin and an API key for both scopes, made with the operator commands.
     async fn key(&self) -> String {
-        self.command(
-            &[
-                "admin",
-                "create",
-                "--email",
-                "ops@example.com",
-                "--name",
-                "Ops",
-                "--password-stdin",
-            ],
-            "a long operator passphrase\n",
-        )
-        .await;
-        let printed = self
-            .command(
-                &[
-                    "api-key",
-                    "create",
-                    "--email",
-                    "ops@example.com",
-                    "--name",
-                    "load",
-                    "--scopes",
-                    "webhooks,events:publish",
-                ],
-                "",
+        herald_admin_and_key(&self.database_url, &self.env).await
+    }
+
+    /// Creates the webhook `name` for `com.qlik.v1.app.created` events, delivered to the
+    /// receiver's `path`, through the node at `address`.
+    async fn webhook(&self, address: &str, key: &str, name: &str, path: &str) {
+        let created = self
+            .post(
+                address,
+                "/api/v1/webhooks",
+                key,
+                &json!({"name": name, "url": self.receiver.url(path),
+                        "eventTypes": ["com.qlik.v1.app.created"]}),
             )
-            .await;
-        printed
-            .lines()
-            .find(|line| line.starts_with("herald_"))
-            .unwrap_or_else(|| panic!("no key printed: {printed}"))
-            .to_owned()
+            .await
+            .expect("create webhook");
+        assert_eq!(created.status(), 201);
     }
 
     async fn post(
@@ -161,6 +139,17 @@ impl Setup {
 
     /// How many deliveries are in each status, with which message (for failure reports).
     async fn delivery_states(&self) -> Vec<(String, String, i64, i64)> {
+        sqlx::query_as(
+            "SELECT status, status_message, COUNT(*), MAX(attempt_count) FROM deliveries \
+             GROUP BY status, status_message",
+        )
+        .fetch_all(&mut self.connect().await)
+        .await
+        .expect("states")
+    }
+
+    /// A read-only look at the nodes' database.
+    async fn connect(&self) -> sqlx::AnyConnection {
         use sqlx::Connection;
         sqlx::any::install_default_drivers();
         let url = if self.database_url.starts_with("sqlite") {
@@ -168,14 +157,17 @@ impl Setup {
         } else {
             self.database_url.clone()
         };
-        let mut conn = sqlx::AnyConnection::connect(&url).await.expect("connect");
-        sqlx::query_as(
-            "SELECT status, status_message, COUNT(*), MAX(attempt_count) FROM deliveries \
-             GROUP BY status, status_message",
-        )
-        .fetch_all(&mut conn)
-        .await
-        .expect("states")
+        sqlx::AnyConnection::connect(&url).await.expect("connect")
+    }
+
+    /// How many deliveries are claimed by a node.
+    async fn leased(&self) -> i64 {
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM deliveries WHERE lease_token IS NOT NULL")
+                .fetch_one(&mut self.connect().await)
+                .await
+                .expect("count");
+        count
     }
 
     /// Waits until every id in `expected` arrived at `path`.
@@ -202,7 +194,78 @@ impl Setup {
     }
 }
 
-crate::on_both_databases!(a_killed_process_loses_no_accepted_event);
+crate::on_both_databases!(
+    a_killed_process_loses_no_accepted_event,
+    a_stopped_process_finishes_or_gives_back_its_work
+);
+
+/// Steady load on a node: batches of 10 events until stopped or refused (at most 2,000).
+struct Load {
+    accepted: Arc<std::sync::Mutex<HashSet<String>>>,
+    running: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Load {
+    fn start(setup: &Setup, address: &str, key: &str) -> Self {
+        let accepted = Arc::new(std::sync::Mutex::new(HashSet::new()));
+        let running = Arc::new(AtomicBool::new(true));
+        let task = tokio::spawn({
+            let (accepted, running) = (accepted.clone(), running.clone());
+            let (http, address, key) = (setup.http.clone(), address.to_owned(), key.to_owned());
+            async move {
+                let mut number = 0;
+                while running.load(Ordering::SeqCst) && number < 200 {
+                    let ids: Vec<String> = (0..10).map(|n| format!("e-{number}-{n}")).collect();
+                    let sent = http
+                        .post(format!("http://{address}/api/v1/events"))
+                        .bearer_auth(&key)
+                        .header("content-type", "application/json")
+                        .body(batch(&ids).to_string())
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(response) if response.status() == 202 => {
+                            accepted.lock().expect("lock").extend(ids);
+                        }
+                        // A stopping node closes its connections: the load ends there.
+                        Ok(response) if response.status().is_server_error() => break,
+                        Ok(response) => panic!("refused: {}", response.status()),
+                        Err(_) => break,
+                    }
+                    number += 1;
+                }
+            }
+        });
+        Self {
+            accepted,
+            running,
+            task,
+        }
+    }
+
+    /// Waits until deliveries to `path` flow while events still come in.
+    async fn wait_for_flow(&self, setup: &Setup, path: &str) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while setup.receiver.received_on(path).len() < 50
+            || self.accepted.lock().expect("lock").len() < 500
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no deliveries under load"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Ends the load; the ids of the events the node accepted.
+    async fn stop(self) -> HashSet<String> {
+        self.running.store(false, Ordering::SeqCst);
+        self.task.await.expect("load task");
+        let accepted = self.accepted.lock().expect("lock").clone();
+        accepted
+    }
+}
 
 /// A batch of `com.qlik.v1.app.created` events with `ids`.
 fn batch(ids: &[String]) -> Value {
@@ -218,72 +281,18 @@ async fn a_killed_process_loses_no_accepted_event(engine: Engine) {
     let setup = Setup::new(engine).await;
     let key = setup.key().await;
     let (mut node, address) = setup.node("first").await;
-    let created = setup
-        .post(
-            &address,
-            "/api/v1/webhooks",
-            &key,
-            &json!({"name": "crash", "url": setup.receiver.url("/crash"),
-                    "eventTypes": ["com.qlik.v1.app.created"]}),
-        )
-        .await
-        .expect("create webhook");
-    assert_eq!(created.status(), 201);
+    setup.webhook(&address, &key, "crash", "/crash").await;
     // Each answer takes a moment, so attempts are in flight when the process dies.
     setup.receiver.plan(
         "/crash",
         vec![Planned::status(200).with_delay(Duration::from_millis(30))],
     );
 
-    // Steady load: batches of 10 until the process is gone (at most 2,000 events).
-    let accepted = Arc::new(std::sync::Mutex::new(HashSet::new()));
-    let running = Arc::new(AtomicBool::new(true));
-    let load = {
-        let (accepted, running, address, key) = (
-            accepted.clone(),
-            running.clone(),
-            address.clone(),
-            key.clone(),
-        );
-        let setup_http = setup.http.clone();
-        tokio::spawn(async move {
-            let mut number = 0;
-            while running.load(Ordering::SeqCst) && number < 200 {
-                let ids: Vec<String> = (0..10).map(|n| format!("e-{number}-{n}")).collect();
-                let sent = setup_http
-                    .post(format!("http://{address}/api/v1/events"))
-                    .bearer_auth(&key)
-                    .header("content-type", "application/json")
-                    .body(batch(&ids).to_string())
-                    .send()
-                    .await;
-                match sent {
-                    Ok(response) if response.status() == 202 => {
-                        accepted.lock().expect("lock").extend(ids);
-                    }
-                    Ok(response) => panic!("refused: {}", response.status()),
-                    Err(_) => break,
-                }
-                number += 1;
-            }
-        })
-    };
-    // Let deliveries flow, then kill the process while events still come in.
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while setup.receiver.received_on("/crash").len() < 50
-        || accepted.lock().expect("lock").len() < 500
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no deliveries under load"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let load = Load::start(&setup, &address, &key);
+    load.wait_for_flow(&setup, "/crash").await;
     node.start_kill().expect("SIGKILL");
     node.wait().await.expect("killed");
-    running.store(false, Ordering::SeqCst);
-    load.await.expect("load task");
-    let accepted = accepted.lock().expect("lock").clone();
+    let accepted = load.stop().await;
     let before_restart = setup.receiver.received_on("/crash").len();
     assert!(
         accepted.len() > before_restart / 2,
@@ -308,17 +317,9 @@ async fn two_nodes_on_one_postgres_deliver_each_event_exactly_once() {
     let key = setup.key().await;
     let (mut first, first_address) = setup.node("node-a").await;
     let (mut second, second_address) = setup.node("node-b").await;
-    let created = setup
-        .post(
-            &first_address,
-            "/api/v1/webhooks",
-            &key,
-            &json!({"name": "shared", "url": setup.receiver.url("/shared"),
-                    "eventTypes": ["com.qlik.v1.app.created"]}),
-        )
-        .await
-        .expect("create webhook");
-    assert_eq!(created.status(), 201);
+    setup
+        .webhook(&first_address, &key, "shared", "/shared")
+        .await;
     let mut expected = HashSet::new();
     for number in 0..100 {
         let ids: Vec<String> = (0..100).map(|n| format!("e-{number}-{n}")).collect();
@@ -347,4 +348,86 @@ async fn two_nodes_on_one_postgres_deliver_each_event_exactly_once() {
     }
     crate::binary::terminate(&mut first).await;
     crate::binary::terminate(&mut second).await;
+}
+
+async fn a_stopped_process_finishes_or_gives_back_its_work(engine: Engine) {
+    let mut setup = Setup::new(engine).await;
+    setup.env.push(("HERALD_SHUTDOWN_GRACE", "1s".to_owned()));
+    let key = setup.key().await;
+    let (mut node, address) = setup.node("first").await;
+    setup.webhook(&address, &key, "stop", "/stop").await;
+    setup.receiver.plan(
+        "/stop",
+        vec![Planned::status(200).with_delay(Duration::from_millis(30))],
+    );
+    let load = Load::start(&setup, &address, &key);
+    load.wait_for_flow(&setup, "/stop").await;
+    // Answers now outlast the grace period: the attempts in flight at the stop are cut off.
+    setup.receiver.plan(
+        "/stop",
+        vec![Planned::status(200).with_delay(Duration::from_secs(5))],
+    );
+    // Once the quick answers are done, whatever is claimed is waiting on a slow one.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while setup.leased().await == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "nothing in flight");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status = crate::binary::terminate(&mut node).await;
+    let accepted = load.stop().await;
+    assert!(status.success(), "a stop is a clean exit: {status:?}");
+    assert_eq!(setup.leased().await, 0, "no delivery left claimed");
+
+    setup.receiver.plan("/stop", vec![Planned::status(200)]);
+    let (mut restarted, _) = setup.node("second").await;
+    setup
+        .wait_for_all("/stop", &accepted, Duration::from_secs(120))
+        .await;
+    crate::binary::terminate(&mut restarted).await;
+}
+
+/// A stop waits for the attempt in flight; a second SIGTERM ends the process at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_stop_signal_does_not_wait_for_the_grace_period() {
+    let mut setup = Setup::new(Engine::Sqlite).await;
+    setup.env.push(("HERALD_SHUTDOWN_GRACE", "60s".to_owned()));
+    let key = setup.key().await;
+    let (mut node, address) = setup.node("patient").await;
+    setup.webhook(&address, &key, "slow", "/slow").await;
+    setup.receiver.plan(
+        "/slow",
+        vec![Planned::status(200).with_delay(Duration::from_secs(30))],
+    );
+    assert!(setup.publish(&address, &key, &["e-slow".to_owned()]).await);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while setup.leased().await == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "nothing in flight");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let pid = node.id().expect("running").to_string();
+    let kill = || {
+        let pid = pid.clone();
+        async move {
+            let sent = tokio::process::Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .await
+                .expect("run kill");
+            assert!(sent.success());
+        }
+    };
+    kill().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        node.try_wait().expect("status").is_none(),
+        "the first signal waits for the attempt"
+    );
+    kill().await;
+    let status = tokio::time::timeout(Duration::from_secs(5), node.wait())
+        .await
+        .expect("the second signal ends it at once")
+        .expect("exit status");
+    assert_eq!(status.code(), Some(1));
 }

@@ -1,0 +1,281 @@
+//! The filter icon of a column and the small form it opens: text for Name and URL (matched
+//! whole or in part, any case, by the server), choice lists for Event types, Status and Owner.
+//! Applying one changes the URL, so the filter survives reload and back/forward.
+
+use leptos::{ev, html, prelude::*, wasm_bindgen::JsCast, web_sys::HtmlElement};
+
+use super::Screen;
+use crate::{
+    components::popup::{focus_left, follow_anchor, Align},
+    webhooks::list_query::ListQuery,
+};
+
+/// The columns that can be filtered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Column {
+    Name,
+    Url,
+    EventTypes,
+    Status,
+    Owner,
+}
+
+impl Column {
+    fn is_active(self, query: &ListQuery) -> bool {
+        match self {
+            Column::Name => query.name.is_some(),
+            Column::Url => query.url.is_some(),
+            Column::EventTypes => !query.event_types.is_empty(),
+            Column::Status => query.enabled.is_some(),
+            Column::Owner => query.owner_id.is_some(),
+        }
+    }
+
+    fn cleared(self, query: &mut ListQuery) {
+        match self {
+            Column::Name => query.name = None,
+            Column::Url => query.url = None,
+            Column::EventTypes => query.event_types.clear(),
+            Column::Status => query.enabled = None,
+            Column::Owner => query.owner_id = None,
+        }
+    }
+}
+
+/// The funnel button in a column header and, while open, its filter form.
+#[component]
+pub(super) fn FilterButton(column: Column, label: &'static str) -> impl IntoView {
+    let screen = expect_context::<Screen>();
+    let open = RwSignal::new(false);
+    let active = move || screen.query.with(|query| column.is_active(query));
+    let button = NodeRef::<html::Button>::new();
+    let popup = NodeRef::<html::Div>::new();
+    let wrapper = NodeRef::<html::Div>::new();
+    follow_anchor(open, button, popup, Align::Left);
+    // Opening moves focus to the form's first control.
+    Effect::new(move |_| {
+        if !open.get() {
+            return;
+        }
+        let first = popup
+            .get()
+            .and_then(|popup| popup.query_selector("input, select, button").ok().flatten())
+            .and_then(|element| element.dyn_into::<HtmlElement>().ok());
+        if let Some(first) = first {
+            let _ = first.focus();
+        }
+    });
+    let close = move || {
+        open.set(false);
+        if let Some(button) = button.get() {
+            // Back to the button the form was opened from (it may be gone after a reload).
+            let _ = button.focus();
+        }
+    };
+    let on_key = move |event: ev::KeyboardEvent| {
+        if event.key() == "Escape" {
+            event.prevent_default();
+            close();
+        }
+    };
+    let form_id = format!("filter-{}", label.to_lowercase().replace(' ', "-"));
+    let on_focus_out = move |event: ev::FocusEvent| {
+        if focus_left(&event, wrapper.get()) {
+            open.set(false);
+        }
+    };
+    view! {
+        <div class="filter" node_ref=wrapper on:keydown=on_key on:focusout=on_focus_out>
+        <button
+            type="button"
+            class="button icon filter-button"
+            class:active=active
+            node_ref=button
+            aria-label=format!("Filter by {label}")
+            aria-expanded=move || open.get().to_string()
+            aria-controls=form_id.clone()
+            on:click=move |_| open.update(|open| *open = !*open)
+        >
+            <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
+                <path d="M1 2h14l-5.5 6.5V14l-3-1.5V8.5z" fill="currentColor"/>
+            </svg>
+        </button>
+        <Show when=move || open.get()>
+            <div class="filter-popover" id=form_id.clone() role="group" aria-label=format!("Filter by {label}") node_ref=popup>
+                <FilterForm column label close=Callback::new(move |()| close())/>
+            </div>
+        </Show>
+        </div>
+    }
+    .into_any()
+}
+
+/// The form inside the popover; Apply and Clear change the URL and close it.
+#[component]
+fn FilterForm(column: Column, label: &'static str, close: Callback<()>) -> impl IntoView {
+    let screen = expect_context::<Screen>();
+    let current = screen.query.get_untracked();
+    let apply = move |change: Box<dyn FnOnce(&mut ListQuery)>| {
+        let query = screen.query.with_untracked(|query| query.filtered(change));
+        screen.show(&query);
+        close.run(());
+    };
+    let clear = move |_| apply(Box::new(move |query: &mut ListQuery| column.cleared(query)));
+    let fields = match column {
+        Column::Name | Column::Url => {
+            let text = RwSignal::new(
+                match column {
+                    Column::Name => current.name.clone(),
+                    _ => current.url.clone(),
+                }
+                .unwrap_or_default(),
+            );
+            let submit = move |event: ev::SubmitEvent| {
+                event.prevent_default();
+                let value = Some(text.get_untracked().trim().to_owned()).filter(|v| !v.is_empty());
+                apply(Box::new(move |query: &mut ListQuery| match column {
+                    Column::Name => query.name = value,
+                    _ => query.url = value,
+                }));
+            };
+            view! {
+                <form on:submit=submit>
+                    <label>
+                        {format!("{label} contains")}
+                        <input type="search" bind:value=text/>
+                    </label>
+                    <div class="filter-actions">
+                        <button type="submit" class="button primary">"Apply"</button>
+                        <button type="button" class="button" on:click=clear>"Clear"</button>
+                    </div>
+                </form>
+            }
+            .into_any()
+        }
+        Column::EventTypes => {
+            let chosen = RwSignal::new(current.event_types.clone());
+            let submit = move |event: ev::SubmitEvent| {
+                event.prevent_default();
+                let types = chosen.get_untracked();
+                apply(Box::new(move |query: &mut ListQuery| {
+                    query.event_types = types
+                }));
+            };
+            let options = move || {
+                screen
+                    .catalogue
+                    .get()
+                    .and_then(Result::ok)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|known| {
+                        let name = known.name.clone();
+                        let checked = {
+                            let name = name.clone();
+                            move || chosen.with(|chosen| chosen.contains(&name))
+                        };
+                        view! {
+                            <label class="choice">
+                                <input
+                                    type="checkbox"
+                                    prop:checked=checked
+                                    on:change=move |_| chosen.update(|chosen| {
+                                        if let Some(at) = chosen.iter().position(|n| *n == name) {
+                                            chosen.remove(at);
+                                        } else {
+                                            chosen.push(name.clone());
+                                        }
+                                    })
+                                />
+                                {format!("{}: {}", known.category, known.title)}
+                            </label>
+                        }
+                    })
+                    .collect_view()
+            };
+            view! {
+                <form on:submit=submit>
+                    <fieldset>
+                        <legend>"Subscribed to any of"</legend>
+                        {options}
+                    </fieldset>
+                    <div class="filter-actions">
+                        <button type="submit" class="button primary">"Apply"</button>
+                        <button type="button" class="button" on:click=clear>"Clear"</button>
+                    </div>
+                </form>
+            }
+            .into_any()
+        }
+        Column::Status => {
+            let chosen = RwSignal::new(current.enabled);
+            let submit = move |event: ev::SubmitEvent| {
+                event.prevent_default();
+                let enabled = chosen.get_untracked();
+                apply(Box::new(move |query: &mut ListQuery| {
+                    query.enabled = enabled
+                }));
+            };
+            let choice = move |text: &'static str, value: Option<bool>| {
+                view! {
+                    <label class="choice">
+                        <input
+                            type="radio"
+                            name="status-filter"
+                            checked=current.enabled == value
+                            on:change=move |_| chosen.set(value)
+                        />
+                        {text}
+                    </label>
+                }
+            };
+            view! {
+                <form on:submit=submit>
+                    <fieldset>
+                        <legend>"Show"</legend>
+                        {choice("All", None)}
+                        {choice("Enabled", Some(true))}
+                        {choice("Disabled", Some(false))}
+                    </fieldset>
+                    <div class="filter-actions">
+                        <button type="submit" class="button primary">"Apply"</button>
+                    </div>
+                </form>
+            }
+            .into_any()
+        }
+        Column::Owner => {
+            let owner = RwSignal::new(current.owner_id.clone().unwrap_or_default());
+            let submit = move |event: ev::SubmitEvent| {
+                event.prevent_default();
+                let value = Some(owner.get_untracked()).filter(|v| !v.is_empty());
+                apply(Box::new(move |query: &mut ListQuery| {
+                    query.owner_id = value
+                }));
+            };
+            let options = move || {
+                screen.people.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|person| {
+                    let selected = owner.get_untracked() == person.id;
+                    view! { <option value=person.id selected=selected>{person.display_name}</option> }
+                }).collect_view()
+            };
+            view! {
+                <form on:submit=submit>
+                    <label>
+                        "Owner"
+                        <select bind:value=owner>
+                            <option value="">"Anyone"</option>
+                            {options}
+                        </select>
+                    </label>
+                    <div class="filter-actions">
+                        <button type="submit" class="button primary">"Apply"</button>
+                        <button type="button" class="button" on:click=clear>"Clear"</button>
+                    </div>
+                </form>
+            }
+            .into_any()
+        }
+    };
+    fields
+}
