@@ -157,21 +157,24 @@ test("delete asks first, from the row menu or for the selected rows", async ({ p
   await waitForHydration(page);
   await expect.poll(() => shownNames(page)).toHaveLength(3);
 
-  // One, from its menu: Cancel and Escape abort, Delete deletes.
+  // One, from its menu: Cancel and Escape abort (focus back on the row's ⋯), Delete deletes.
   const one = page.locator(`tr[data-webhook="${prefix} one"]`);
-  await one.getByRole("button", { name: `Actions for ${prefix} one` }).click();
+  const oneMenu = one.getByRole("button", { name: `Actions for ${prefix} one` });
+  await oneMenu.click();
   await page.getByRole("menuitem", { name: "Delete" }).click();
   const dialog = page.getByRole("dialog", { name: "Delete this webhook?" });
   await expect(dialog).toContainText(`${prefix} one`);
   await dialog.getByRole("button", { name: "Cancel" }).click();
   await expect(dialog).toBeHidden();
-  await one.getByRole("button", { name: `Actions for ${prefix} one` }).click();
+  await expect(oneMenu).toBeFocused();
+  await oneMenu.click();
   await page.getByRole("menuitem", { name: "Delete" }).click();
   await expect(dialog).toBeVisible();
   await page.keyboard.press("Escape");
   await expect(dialog).toBeHidden();
+  await expect(oneMenu).toBeFocused();
   await expect.poll(() => shownNames(page)).toHaveLength(3);
-  await one.getByRole("button", { name: `Actions for ${prefix} one` }).click();
+  await oneMenu.click();
   await page.getByRole("menuitem", { name: "Delete" }).click();
   await dialog.getByRole("button", { name: "Delete" }).click();
   await expect(dialog).toBeHidden();
@@ -188,6 +191,7 @@ test("delete asks first, from the row menu or for the selected rows", async ({ p
   const bulk = page.getByRole("dialog", { name: "Delete these 2 webhooks?" });
   await expect(bulk.getByRole("listitem")).toHaveText([`${prefix} three`, `${prefix} two`]);
   await bulk.getByRole("button", { name: "Cancel" }).click();
+  await expect(deleteButton).toBeFocused();
   await expect.poll(() => shownNames(page)).toHaveLength(2);
   await deleteButton.click();
   await bulk.getByRole("button", { name: "Delete" }).click();

@@ -110,18 +110,20 @@ pub(super) fn FilterButton(column: Column, label: &'static str) -> impl IntoView
     .into_any()
 }
 
+/// How Apply changes the list query: built from what the form holds when it is submitted.
+type QueryChange = Box<dyn FnOnce(&mut ListQuery)>;
+
 /// The form inside the popover; Apply and Clear change the URL and close it.
 #[component]
 fn FilterForm(column: Column, label: &'static str, close: Callback<()>) -> impl IntoView {
     let screen = expect_context::<Screen>();
     let current = screen.query.get_untracked();
-    let apply = move |change: Box<dyn FnOnce(&mut ListQuery)>| {
+    let apply = move |change: QueryChange| {
         let query = screen.query.with_untracked(|query| query.filtered(change));
         screen.show(&query);
         close.run(());
     };
-    let clear = move |_| apply(Box::new(move |query: &mut ListQuery| column.cleared(query)));
-    let fields = match column {
+    let (fields, chosen): (AnyView, Box<dyn Fn() -> QueryChange>) = match column {
         Column::Name | Column::Url => {
             let text = RwSignal::new(
                 match column {
@@ -130,37 +132,23 @@ fn FilterForm(column: Column, label: &'static str, close: Callback<()>) -> impl 
                 }
                 .unwrap_or_default(),
             );
-            let submit = move |event: ev::SubmitEvent| {
-                event.prevent_default();
+            let chosen = move || -> QueryChange {
                 let value = Some(text.get_untracked().trim().to_owned()).filter(|v| !v.is_empty());
-                apply(Box::new(move |query: &mut ListQuery| match column {
+                Box::new(move |query: &mut ListQuery| match column {
                     Column::Name => query.name = value,
                     _ => query.url = value,
-                }));
+                })
             };
-            view! {
-                <form on:submit=submit>
-                    <label>
-                        {format!("{label} contains")}
-                        <input type="search" bind:value=text/>
-                    </label>
-                    <div class="filter-actions">
-                        <button type="submit" class="button primary">"Apply"</button>
-                        <button type="button" class="button" on:click=clear>"Clear"</button>
-                    </div>
-                </form>
-            }
-            .into_any()
+            let fields = view! {
+                <label>
+                    {format!("{label} contains")}
+                    <input type="search" bind:value=text/>
+                </label>
+            };
+            (fields.into_any(), Box::new(chosen))
         }
         Column::EventTypes => {
             let chosen = RwSignal::new(current.event_types.clone());
-            let submit = move |event: ev::SubmitEvent| {
-                event.prevent_default();
-                let types = chosen.get_untracked();
-                apply(Box::new(move |query: &mut ListQuery| {
-                    query.event_types = types
-                }));
-            };
             let options = move || {
                 screen
                     .catalogue
@@ -193,29 +181,20 @@ fn FilterForm(column: Column, label: &'static str, close: Callback<()>) -> impl 
                     })
                     .collect_view()
             };
-            view! {
-                <form on:submit=submit>
-                    <fieldset>
-                        <legend>"Subscribed to any of"</legend>
-                        {options}
-                    </fieldset>
-                    <div class="filter-actions">
-                        <button type="submit" class="button primary">"Apply"</button>
-                        <button type="button" class="button" on:click=clear>"Clear"</button>
-                    </div>
-                </form>
-            }
-            .into_any()
+            let fields = view! {
+                <fieldset>
+                    <legend>"Subscribed to any of"</legend>
+                    {options}
+                </fieldset>
+            };
+            let change = move || -> QueryChange {
+                let types = chosen.get_untracked();
+                Box::new(move |query: &mut ListQuery| query.event_types = types)
+            };
+            (fields.into_any(), Box::new(change))
         }
         Column::Status => {
             let chosen = RwSignal::new(current.enabled);
-            let submit = move |event: ev::SubmitEvent| {
-                event.prevent_default();
-                let enabled = chosen.get_untracked();
-                apply(Box::new(move |query: &mut ListQuery| {
-                    query.enabled = enabled
-                }));
-            };
             let choice = move |text: &'static str, value: Option<bool>| {
                 view! {
                     <label class="choice">
@@ -229,53 +208,61 @@ fn FilterForm(column: Column, label: &'static str, close: Callback<()>) -> impl 
                     </label>
                 }
             };
-            view! {
-                <form on:submit=submit>
-                    <fieldset>
-                        <legend>"Show"</legend>
-                        {choice("All", None)}
-                        {choice("Enabled", Some(true))}
-                        {choice("Disabled", Some(false))}
-                    </fieldset>
-                    <div class="filter-actions">
-                        <button type="submit" class="button primary">"Apply"</button>
-                    </div>
-                </form>
-            }
-            .into_any()
+            let fields = view! {
+                <fieldset>
+                    <legend>"Show"</legend>
+                    {choice("All", None)}
+                    {choice("Enabled", Some(true))}
+                    {choice("Disabled", Some(false))}
+                </fieldset>
+            };
+            let change = move || -> QueryChange {
+                let enabled = chosen.get_untracked();
+                Box::new(move |query: &mut ListQuery| query.enabled = enabled)
+            };
+            (fields.into_any(), Box::new(change))
         }
         Column::Owner => {
             let owner = RwSignal::new(current.owner_id.clone().unwrap_or_default());
-            let submit = move |event: ev::SubmitEvent| {
-                event.prevent_default();
-                let value = Some(owner.get_untracked()).filter(|v| !v.is_empty());
-                apply(Box::new(move |query: &mut ListQuery| {
-                    query.owner_id = value
-                }));
-            };
             let options = move || {
                 screen.people.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|person| {
                     let selected = owner.get_untracked() == person.id;
                     view! { <option value=person.id selected=selected>{person.display_name}</option> }
                 }).collect_view()
             };
-            view! {
-                <form on:submit=submit>
-                    <label>
-                        "Owner"
-                        <select bind:value=owner>
-                            <option value="">"Anyone"</option>
-                            {options}
-                        </select>
-                    </label>
-                    <div class="filter-actions">
-                        <button type="submit" class="button primary">"Apply"</button>
-                        <button type="button" class="button" on:click=clear>"Clear"</button>
-                    </div>
-                </form>
-            }
-            .into_any()
+            let fields = view! {
+                <label>
+                    "Owner"
+                    <select bind:value=owner>
+                        <option value="">"Anyone"</option>
+                        {options}
+                    </select>
+                </label>
+            };
+            let change = move || -> QueryChange {
+                let value = Some(owner.get_untracked()).filter(|v| !v.is_empty());
+                Box::new(move |query: &mut ListQuery| query.owner_id = value)
+            };
+            (fields.into_any(), Box::new(change))
         }
     };
-    fields
+    let submit = move |event: ev::SubmitEvent| {
+        event.prevent_default();
+        apply(chosen());
+    };
+    // Status has no Clear: its "All" choice is the cleared filter.
+    let clear = (column != Column::Status).then(|| {
+        let clear = move |_| apply(Box::new(move |query: &mut ListQuery| column.cleared(query)));
+        view! { <button type="button" class="button" on:click=clear>"Clear"</button> }
+    });
+    view! {
+        <form on:submit=submit>
+            {fields}
+            <div class="filter-actions">
+                <button type="submit" class="button primary">"Apply"</button>
+                {clear}
+            </div>
+        </form>
+    }
+    .into_any()
 }
