@@ -1,9 +1,11 @@
 //! `/metrics` (SPEC §7), read with a Prometheus text-format parser: every family is there
 //! from the start, counters move with accepted events and recorded attempts, the gauges follow
-//! the queue and disabled webhooks, and no label names a tenant, URL or user.
+//! the queue and disabled webhooks, and no label names a tenant, URL or user. Without the
+//! database a scrape is refused rather than answered with made-up queue figures.
 
 use std::time::Duration;
 
+use axum::http::StatusCode;
 use prometheus_parse::{Scrape, Value as Sampled};
 use serde_json::json;
 use test_receiver::Planned;
@@ -11,10 +13,13 @@ use test_receiver::Planned;
 use crate::{
     delivery_support::{event, Harness},
     on_both_databases,
-    support::{body_text, Engine},
+    support::{body_text, Engine, TestApp},
 };
 
-on_both_databases!(counters_and_gauges_follow_the_work);
+on_both_databases!(
+    counters_and_gauges_follow_the_work,
+    a_scrape_without_the_database_is_503
+);
 
 /// The labels a metric may carry; none identifies a tenant, webhook, URL or user.
 const LABELS: [&str; 4] = ["outcome", "reason", "state", "le"];
@@ -170,4 +175,13 @@ async fn counters_and_gauges_follow_the_work(engine: Engine) {
     for private in [h.tenant_id.as_str(), &h.receiver.url("/ok"), &ok, &gone] {
         assert!(!text.contains(private), "{private} in the metrics");
     }
+}
+
+async fn a_scrape_without_the_database_is_503(engine: Engine) {
+    let app = TestApp::start(engine).await;
+    assert_eq!(app.get("/metrics").await.status(), StatusCode::OK);
+    app.state.db.close().await;
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body_text(response).await, "metrics unavailable\n");
 }

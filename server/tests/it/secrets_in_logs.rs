@@ -1,15 +1,18 @@
 //! No password, key, link or session token ever reaches the logs, and none comes back in a
-//! response after the one that created it.
+//! response after the one that created it; nor does a delivery's payload, signature or answer.
 
 use std::{
     io::Write,
     sync::{Arc, Mutex, PoisonError},
+    time::Duration,
 };
 
 use serde_json::json;
+use test_receiver::Planned;
 
-use crate::support::{
-    json_ok, link_token, session_cookie, Engine, ServerFnBody, TestApp, PASSWORD,
+use crate::{
+    delivery_support::{event, Harness},
+    support::{json_ok, link_token, session_cookie, Engine, ServerFnBody, TestApp, PASSWORD},
 };
 
 /// Everything the subscriber writes, kept for searching.
@@ -31,13 +34,26 @@ impl Write for CapturedLogs {
 }
 
 impl CapturedLogs {
+    /// Captures every log line (all levels, dependencies included) of this thread until the
+    /// guard is dropped.
+    fn install() -> (Self, tracing::subscriber::DefaultGuard) {
+        let logs = Self::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (logs, tracing::subscriber::set_default(subscriber))
+    }
+
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
     }
 }
 
 // Current-thread runtimes: the capturing subscriber is the thread's default, so it sees every
-// log line of the requests (which all run on this thread).
+// log line of the requests and of the delivery workers (which all run on this thread).
 #[tokio::test(flavor = "current_thread")]
 async fn sqlite() {
     full_flow_logs_no_secret(Engine::Sqlite).await;
@@ -48,15 +64,18 @@ async fn postgres() {
     full_flow_logs_no_secret(Engine::Postgres).await;
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn deliveries_on_sqlite() {
+    deliveries_log_no_payload(Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn deliveries_on_postgres() {
+    deliveries_log_no_payload(Engine::Postgres).await;
+}
+
 async fn full_flow_logs_no_secret(engine: Engine) {
-    let logs = CapturedLogs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = CapturedLogs::install();
 
     let app = TestApp::start(engine).await;
     let mut secrets = vec![PASSWORD.to_owned()];
@@ -254,4 +273,70 @@ async fn full_flow_logs_no_secret(engine: Engine) {
 /// A fresh session of the admin (the earlier one was signed out).
 async fn admin_session(app: &TestApp) -> String {
     app.sign_in("ada@example.com", PASSWORD).await
+}
+
+/// Publishing and delivering (a failed attempt, its retry, a resend): the payload, the secret
+/// and the signature made with it, the encrypted header, the URL's query string and what the
+/// endpoint answered stay out of the logs.
+async fn deliveries_log_no_payload(engine: Engine) {
+    let (logs, _guard) = CapturedLogs::install();
+    let h = Harness::start(engine).await;
+    let secret = "delivery-signing-secret-for-the-log-test";
+    let header_value = "Bearer delivery-endpoint-token";
+    let hook = h
+        .webhook(
+            "/logged?token=delivery-query-token",
+            json!({"secret": secret, "encryptedHeaders": {"Authorization": header_value}}),
+        )
+        .await;
+    h.receiver.plan(
+        "/logged",
+        vec![
+            Planned::status(500)
+                .with_header("x-answer", "response-header-marker")
+                .with_body("response-body-marker"),
+            Planned::status(200).with_body("second-response-marker"),
+        ],
+    );
+    let mut published = event("e-logged");
+    published["data"] = json!({"note": "payload-marker-in-the-data"});
+    assert_eq!(h.publish(published).await, 1);
+    h.settle_at(&hook, 1, "pending", 1).await;
+    h.advance(Duration::from_secs(3600));
+    let delivered = h.settle_at(&hook, 1, "success", 2).await;
+    let (status, resent) = h
+        .resend(&hook, delivered[0]["id"].as_str().expect("id"))
+        .await;
+    assert_eq!(status, 201, "{resent}");
+    let received = h.receiver.received_on("/logged");
+    assert_eq!(received.len(), 3, "two attempts and the resend");
+    assert_eq!(received[0].header("authorization"), Some(header_value));
+    let signature = received[0]
+        .header("qlik-signature")
+        .expect("signed")
+        .to_owned();
+
+    let text = logs.text();
+    for expected in ["events accepted", "delivery resent"] {
+        assert!(
+            text.contains(expected),
+            "the capture sees {expected:?}: {text}"
+        );
+    }
+    for secret in [
+        secret,
+        header_value,
+        "delivery-endpoint-token",
+        "delivery-query-token",
+        "payload-marker-in-the-data",
+        "response-header-marker",
+        "response-body-marker",
+        "second-response-marker",
+        signature.as_str(),
+    ] {
+        assert!(
+            !text.contains(secret),
+            "{secret:?} reached the logs:\n{text}"
+        );
+    }
 }
