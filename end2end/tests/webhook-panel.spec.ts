@@ -18,8 +18,8 @@ test("the create panel shows each rule beside its field, keeps what was typed, t
   await expect(panel.getByText("The URL must start with https://.")).toBeVisible();
   await panel.getByLabel("Secret", { exact: true }).fill("too short");
   await panel.getByRole("button", { name: "Add header" }).click();
-  await panel.getByRole("textbox", { name: "Header name" }).fill("Host");
-  await panel.getByRole("textbox", { name: "Header value" }).fill("elsewhere.example.com");
+  await panel.getByRole("textbox", { name: "Header 1 name" }).fill("Host");
+  await panel.getByRole("textbox", { name: "Header 1 value" }).fill("elsewhere.example.com");
   await panel.getByRole("button", { name: "Create", exact: true }).click();
   await expect(panel.getByText("Give the webhook a name.")).toBeVisible();
   await expect(panel.getByText("A secret has 32 to 64 characters.")).toBeVisible();
@@ -30,8 +30,8 @@ test("the create panel shows each rule beside its field, keeps what was typed, t
   // Nothing typed was lost.
   await expect(panel.getByLabel("URL")).toHaveValue("http://hooks.example.com/in");
   await expect(panel.getByLabel("Secret", { exact: true })).toHaveValue("too short");
-  await expect(panel.getByRole("textbox", { name: "Header name" })).toHaveValue("Host");
-  await expect(panel.getByRole("textbox", { name: "Header value" })).toHaveValue("elsewhere.example.com");
+  await expect(panel.getByRole("textbox", { name: "Header 1 name" })).toHaveValue("Host");
+  await expect(panel.getByRole("textbox", { name: "Header 1 value" })).toHaveValue("elsewhere.example.com");
   // Escape asks before throwing typed values away; saying no keeps the panel and its values.
   let asked = "";
   page.once("dialog", (dialog) => {
@@ -53,12 +53,15 @@ test("the create panel shows each rule beside its field, keeps what was typed, t
   await panel.getByRole("button", { name: "Generate" }).click();
   await expect(panel.getByLabel("Secret", { exact: true })).toHaveValue(/^[A-Za-z0-9_-]{48}$/);
   await expect(panel.getByText(/Copy this secret now/)).toBeVisible();
-  await panel.getByRole("textbox", { name: "Header name" }).fill("X-Team");
-  await panel.getByRole("textbox", { name: "Header value" }).fill("warehouse");
+  await panel.getByRole("textbox", { name: "Header 1 name" }).fill("X-Team");
+  await panel.getByRole("textbox", { name: "Header 1 value" }).fill("warehouse");
   await panel.getByRole("button", { name: "Add header" }).click();
-  await panel.getByRole("textbox", { name: "Header name" }).nth(1).fill("X-Token");
-  await panel.getByRole("textbox", { name: "Header value" }).nth(1).fill("token value");
-  await panel.getByRole("checkbox", { name: "secret" }).nth(1).check();
+  await panel.getByRole("textbox", { name: "Header 2 name" }).fill("X-Token");
+  await panel.getByRole("textbox", { name: "Header 2 value" }).fill("token value");
+  await panel.getByRole("checkbox", { name: "Header 2 is secret" }).check();
+  await panel.getByRole("button", { name: "Add header" }).click();
+  await panel.getByRole("button", { name: "Remove header 3" }).click();
+  await expect(panel.getByRole("textbox", { name: /^Header \d name$/ })).toHaveCount(2);
   await panel.getByRole("group", { name: "Apps" }).getByLabel("Created").check();
   await panel.getByRole("group", { name: "Apps" }).getByLabel("Reloaded").check();
   await expect(panel.getByText("Give the webhook a name.")).toHaveCount(0);
@@ -102,8 +105,8 @@ test("editing sends only what changed; the secret is kept, then replaced, never 
   const panel = page.getByRole("dialog", { name: `Edit “${name}”` });
   await expect(panel.getByLabel("Name", { exact: true })).toHaveValue(name);
   await expect(panel.getByText("Set", { exact: true })).toBeVisible();
-  await expect(panel.getByRole("textbox", { name: "Header name" })).toHaveValue("X-Token");
-  await expect(panel.getByLabel("Header value")).toHaveValue("");
+  await expect(panel.getByRole("textbox", { name: "Header 1 name" })).toHaveValue("X-Token");
+  await expect(panel.getByLabel("Header 1 value")).toHaveValue("");
   const renamed = `${name} (EU)`;
   await panel.getByLabel("Name", { exact: true }).fill(renamed);
   await panel.getByRole("button", { name: "Save" }).click();
@@ -138,7 +141,7 @@ test("editing sends only what changed; the secret is kept, then replaced, never 
   await edit.getByLabel("URL").fill(endpoint(newRoute));
   await edit.getByRole("button", { name: "Save" }).click();
   await expect(edit.getByText("The URL changed: enter the value of the encrypted header X-Token again.")).toBeVisible();
-  await edit.getByLabel("Header value").fill("token two");
+  await edit.getByLabel("Header 1 value").fill("token two");
 
   // Replace the secret with a generated one.
   await edit.getByRole("button", { name: "Replace" }).click();

@@ -517,6 +517,13 @@ fn HeaderRowFields(
         message(&|f| f == at)
     };
     let id = format!("header-{}", row.key);
+    // Rows are numbered in their labels, so every control has a name of its own.
+    let number = move || {
+        state
+            .headers
+            .with(|rows| rows.iter().position(|r| r.key == row.key))
+            .map_or(0, |at| at + 1)
+    };
     let placeholder = move || {
         if row.stored && !url_changed.get() {
             "Leave blank to keep the stored value"
@@ -526,17 +533,18 @@ fn HeaderRowFields(
     };
     view! {
         <div class="header-row" on:focusout=move |_| touch.update(|t| { t.insert(pointer()); })>
-            <label class="visually-hidden" for=format!("{id}-name")>"Header name"</label>
-            <input id=format!("{id}-name") placeholder="Name" bind:value=row.name aria-label="Header name"
+            <label class="visually-hidden" for=format!("{id}-name")>{move || format!("Header {} name", number())}</label>
+            <input id=format!("{id}-name") placeholder="Name" bind:value=row.name
                 readonly=row.stored title=if row.stored { "A stored encrypted header keeps its name; remove it and add another to rename it." } else { "" }/>
-            <label class="visually-hidden" for=format!("{id}-value")>"Header value"</label>
-            <input id=format!("{id}-value") placeholder=placeholder bind:value=row.value aria-label="Header value"
+            <label class="visually-hidden" for=format!("{id}-value")>{move || format!("Header {} value", number())}</label>
+            <input id=format!("{id}-value") placeholder=placeholder bind:value=row.value
                 type=move || if row.encrypted.get() { "password" } else { "text" } autocomplete="off"/>
             <label class="choice">
                 <input type="checkbox" bind:checked=row.encrypted disabled=row.stored/>
+                <span class="visually-hidden">{move || format!("Header {} is ", number())}</span>
                 "secret"
             </label>
-            <button type="button" class="button icon" aria-label="Remove header"
+            <button type="button" class="button icon" aria-label=move || format!("Remove header {}", number())
                 on:click=move |_| state.headers.update(|rows| rows.retain(|r| r.key != row.key))>"×"</button>
             <p class="field-message" aria-live="polite">{row_message}</p>
         </div>
