@@ -125,7 +125,9 @@ pub fn Menu(
                                     tabindex="-1"
                                     class:danger=item.danger
                                     on:click=move |_| {
-                                        open.set(false);
+                                        // Focus is on ⋯ before the action runs, so a dialog the
+                                        // action opens gives focus back to ⋯ when it closes.
+                                        close_to_button();
                                         action.run(());
                                     }
                                 >
