@@ -38,7 +38,7 @@ test("a test event shows in the open history, with its request and response, and
   await expect(first).toContainText("com.qlik.v1.app.reload.finished");
   await expect(first).toContainText("success");
   await expect(first).toContainText("test");
-  await expect(first).toContainText("200");
+  await expect(first.getByRole("cell").nth(4), "the response code").toHaveText("200");
 
   // Its request and response.
   await first.getByRole("button", { name: "Details" }).click();
@@ -108,4 +108,32 @@ test("events published while the history is open appear without a reload", async
   await expect(history.locator("tr[data-delivery]")).toHaveCount(1, { timeout: 15_000 });
   await expect(history.locator("tr[data-delivery]")).toContainText("automatic");
   await expect(history.locator("tr[data-delivery]")).toContainText("success");
+});
+
+test("the history pages by ten, newest first", async ({ page, request }) => {
+  await signIn(page, ADMIN.email, ADMIN.password);
+  const name = uniqueName("Paged");
+  const route = `/paged-${Date.now()}`;
+  await plan(request, route, [{ status: 204 }]);
+  const webhook = await createWebhook(page, { name, url: endpoint(route) });
+  const sent: string[] = [];
+  for (let n = 0; n < 12; n++) {
+    sent.push(await call<string>(page, "send_test_event", { webhook_id: webhook.id, event_type: "com.qlik.v1.app.created" }));
+    // Distinct trigger times, so "newest first" has one answer.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const newestFirst = [...sent].reverse();
+
+  await page.goto(`/webhooks?name=${encodeURIComponent(name)}`);
+  await waitForHydration(page);
+  await page.getByRole("button", { name: `Delivery history of ${name}` }).click();
+  const history = page.getByRole("region", { name: `Deliveries of “${name}”` });
+  const shown = () => history.locator("tr[data-delivery]").evaluateAll((rows) => rows.map((row) => row.getAttribute("data-delivery")));
+  await expect.poll(shown).toEqual(newestFirst.slice(0, 10));
+  await expect(history.getByRole("button", { name: "← Newer" })).toHaveCount(0);
+  await history.getByRole("button", { name: "Older →" }).click();
+  await expect.poll(shown).toEqual(newestFirst.slice(10));
+  await expect(history.getByRole("button", { name: "Older →" })).toHaveCount(0);
+  await history.getByRole("button", { name: "← Newer" }).click();
+  await expect.poll(shown).toEqual(newestFirst.slice(0, 10));
 });

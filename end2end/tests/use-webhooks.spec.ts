@@ -35,6 +35,7 @@ test("a Use webhooks user sees and makes only their own webhooks, and no admin p
   const name = uniqueName("Mine");
   await user.getByRole("button", { name: "Create your first webhook" }).click();
   const panel = user.getByRole("dialog", { name: "Create webhook" });
+  await expect(panel.getByLabel("Name", { exact: true })).toBeVisible();
   await expect(panel.getByLabel("Level", { exact: true })).toHaveCount(0);
   await expect(panel.getByLabel("Owner", { exact: true })).toHaveCount(0);
   await expect(panel.getByRole("group", { name: "Users" }).getByLabel(/Created/)).toBeDisabled();

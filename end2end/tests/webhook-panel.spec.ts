@@ -121,7 +121,7 @@ test("editing sends only what changed; the secret is kept, then replaced, never 
     webhook_id: original.id,
     event_type: "com.qlik.v1.app.created",
   });
-  expect(testDelivery).toBeTruthy();
+  expect(testDelivery, "the new delivery's id").toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   await expect.poll(async () => (await received(request, route)).length).toBe(1);
   const [first] = await received(request, route);
   expect(header(first, "x-token")).toBe("token one");

@@ -44,6 +44,7 @@ test("each sortable column sorts both ways, and the order is in the URL", async 
     await header.getByRole("link", { name: column }).click();
     await expect(page).toHaveURL(new RegExp(`sort=-${param}`));
     await expect(header).toHaveAttribute("aria-sort", "descending");
+    await expect(header).toContainText("↓");
     await expect.poll(() => shownNames(page)).toEqual(names(ascending).reverse());
   }
 
@@ -56,12 +57,16 @@ test("each sortable column sorts both ways, and the order is in the URL", async 
   await expect.poll(() => shownNames(page)).toEqual(names("acb"));
 });
 
-test("filters by part of the name and by status, in the URL", async ({ page }) => {
+test("filters by part of the name, status, event type, URL and owner, in the URL", async ({ page }) => {
   await signIn(page, ADMIN.email, ADMIN.password);
   const prefix = uniqueName("Filter");
   await createWebhook(page, { name: `${prefix} Orders`, url: endpoint("/filter/orders") });
   const off = await createWebhook(page, { name: `${prefix} Refunds`, url: endpoint("/filter/refunds"), enabled: false });
-  await createWebhook(page, { name: `${prefix} Invoices`, url: endpoint("/filter/invoices") });
+  await createWebhook(page, {
+    name: `${prefix} Invoices`,
+    url: endpoint("/filter/invoices"),
+    eventTypes: ["com.qlik.v1.app.reload.finished"],
+  });
   await page.goto("/webhooks");
   await waitForHydration(page);
 
@@ -88,6 +93,18 @@ test("filters by part of the name and by status, in the URL", async ({ page }) =
   await waitForHydration(page);
   await expect.poll(() => shownNames(page)).toEqual([off.name]);
   await page.goBack();
+  await expect.poll(() => shownNames(page)).toHaveLength(3);
+
+  // Subscribed to a chosen event type.
+  await page.getByRole("button", { name: "Filter by Event types" }).click();
+  const typeFilter = page.getByRole("group", { name: "Filter by Event types" });
+  await typeFilter.getByLabel("Apps: Reloaded").check();
+  await typeFilter.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(/eventTypes=com\.qlik\.v1\.app\.reload\.finished/);
+  await expect.poll(() => shownNames(page)).toEqual([`${prefix} Invoices`]);
+  await page.getByRole("button", { name: "Filter by Event types" }).click();
+  await typeFilter.getByRole("button", { name: "Clear" }).click();
+  await expect(page).not.toHaveURL(/eventTypes=/);
   await expect.poll(() => shownNames(page)).toHaveLength(3);
 
   // Part of the URL, and the owner.

@@ -432,7 +432,8 @@ fn SecretField(
     let editing_value = move || !is_edit || state.secret_choice.get() == SecretChoice::Replace;
     view! {
         <div class="field" class:field-invalid=move || message.get().is_some()>
-            <label for="secret">"Secret"</label>
+            // Names the input only while there is one (not while an edit keeps the secret).
+            <label for=move || editing_value().then_some("secret")>"Secret"</label>
             <Show when=move || is_edit>
                 <p class="secret-state">
                     <span>
