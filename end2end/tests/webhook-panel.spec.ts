@@ -42,7 +42,8 @@ test("the create panel shows each rule beside its field, keeps what was typed, t
   await expect.poll(() => asked).toBe("Discard what you typed in this panel?");
   await expect(panel).toBeVisible();
   await expect(panel.getByLabel("URL")).toHaveValue("http://hooks.example.com/in");
-  await page.setViewportSize({ width: 1280, height: 1500 });
+  // Tall enough for the whole panel, Enabled and CloudEvents format included.
+  await page.setViewportSize({ width: 1280, height: 1800 });
   await saveScreenshot(info, "create-panel-with-errors", panel);
   await page.setViewportSize({ width: 1280, height: 800 });
 
