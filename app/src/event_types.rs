@@ -24,6 +24,13 @@ pub struct EventType {
     pub category: String,
 }
 
+impl EventType {
+    /// "Apps: Created": how the console names a type outside its category's group.
+    pub fn label(&self) -> String {
+        format!("{}: {}", self.category, self.title)
+    }
+}
+
 /// A type a TenantAdmin added to the tenant's catalogue, with the example event `data` that
 /// test deliveries send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

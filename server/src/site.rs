@@ -77,7 +77,7 @@ pub mod embedded {
         let body = if request.method() == Method::HEAD {
             Body::empty()
         } else {
-            Body::from(file.data.into_owned())
+            Body::from(file.data)
         };
         (headers, body).into_response()
     }

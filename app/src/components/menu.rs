@@ -1,14 +1,9 @@
 //! A menu button (the row menu ⋯): Enter, Space or a click opens it on its first item, arrow
 //! keys move between items, Escape closes it and returns to the button, leaving it closes it.
 
-use leptos::{
-    ev, html,
-    prelude::*,
-    wasm_bindgen::JsCast,
-    web_sys::{Element, HtmlElement},
-};
+use leptos::{ev, html, prelude::*, wasm_bindgen::JsCast, web_sys::Element};
 
-use super::popup::{focus_left, follow_anchor, Align};
+use super::popup::{focus, focus_left, follow_anchor, Align};
 
 /// One entry of a [`Menu`].
 pub struct MenuItem {
@@ -31,13 +26,6 @@ impl MenuItem {
             danger: true,
             ..self
         }
-    }
-}
-
-fn focus(element: Option<Element>) {
-    if let Some(element) = element.and_then(|e| e.dyn_into::<HtmlElement>().ok()) {
-        // Focus can fail only on a detached element, which has nothing to focus then.
-        let _ = element.focus();
     }
 }
 

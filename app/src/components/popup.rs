@@ -4,6 +4,14 @@
 
 use leptos::{ev, html, prelude::*, wasm_bindgen::JsCast, web_sys};
 
+/// Moves focus to `element`, when there is one that can take it.
+pub fn focus(element: Option<web_sys::Element>) {
+    if let Some(element) = element.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        // Focus can fail only on a detached element, which has nothing to focus then.
+        let _ = element.focus();
+    }
+}
+
 /// Which edge of the button the popup lines up with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {

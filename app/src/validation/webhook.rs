@@ -333,6 +333,14 @@ pub fn encrypted_headers_needed(name: &str) -> AppError {
     )
 }
 
+/// Editing, Replace was chosen but no new secret given (an empty one would be refused).
+pub fn replacement_secret_needed() -> AppError {
+    AppError::invalid(
+        "/secret",
+        "Type or generate the new secret, or keep the current one.",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -67,6 +67,12 @@ pub struct WebhookForm {
     pub cloud_events: bool,
 }
 
+/// Whether `url` moves the webhook being edited (`original`) elsewhere: encrypted header
+/// values must then be typed again (SPEC §2).
+pub fn url_changed(original: Option<&Webhook>, url: &str) -> bool {
+    original.is_some_and(|webhook| webhook.url.trim() != url.trim())
+}
+
 impl WebhookForm {
     /// An empty create panel: enabled, Qlik's payload format, owned by the person creating it.
     pub fn new(level: Level, owner_id: String) -> Self {
@@ -146,17 +152,12 @@ impl WebhookForm {
             .iter()
             .map(|(name, value)| (name.clone(), value.clone().unwrap_or_else(|| "x".into())))
             .collect();
-        let url_changed = original.is_some_and(|webhook| webhook.url.trim() != self.url.trim());
+        let url_changed = url_changed(original, &self.url);
         // Editing, Replace needs the new value: an empty one would be refused by the server.
         let blank_replacement = (original.is_some()
             && self.secret_choice == SecretChoice::Replace
             && self.secret.is_empty())
-        .then(|| {
-            AppError::invalid(
-                "/secret",
-                "Type or generate the new secret, or keep the current one.",
-            )
-        });
+        .then(rules::replacement_secret_needed);
         let re_entry = encrypted
             .iter()
             .filter(|(_, value)| url_changed && value.is_none())

@@ -77,6 +77,21 @@ pub enum Page {
     Before(String),
 }
 
+impl Page {
+    /// Adds the cursor, as the list APIs take it (`next` or `prev`), to a query string.
+    pub fn append_to(&self, query: &mut form_urlencoded::Serializer<'_, String>) {
+        match self {
+            Page::First => {}
+            Page::After(cursor) => {
+                query.append_pair("next", cursor);
+            }
+            Page::Before(cursor) => {
+                query.append_pair("prev", cursor);
+            }
+        }
+    }
+}
+
 /// Everything that chooses the rows of the webhooks table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListQuery {
@@ -143,15 +158,7 @@ impl ListQuery {
         if let Some(owner) = &self.owner_id {
             out.append_pair("ownerId", owner);
         }
-        match &self.page {
-            Page::First => {}
-            Page::After(cursor) => {
-                out.append_pair("next", cursor);
-            }
-            Page::Before(cursor) => {
-                out.append_pair("prev", cursor);
-            }
-        }
+        self.page.append_to(&mut out);
         out.finish()
     }
 

@@ -385,9 +385,11 @@ pub async fn end_pending_of_disabled(
 
 /// Gives back the leases of `token` (at shutdown): those deliveries are due again at once.
 pub async fn release(conn: &mut AnyConnection, token: &str, now: i64) -> Result<u64> {
+    // A held lease ends in the future: `next_attempt_at > now` lets the partial index
+    // deliveries_due find the claim instead of scanning every delivery kept.
     let done = sqlx::query(
         "UPDATE deliveries SET lease_token = NULL, next_attempt_at = $2 \
-         WHERE lease_token = $1 AND status = 'pending'",
+         WHERE lease_token = $1 AND status = 'pending' AND next_attempt_at > $2",
     )
     .bind(token)
     .bind(now)

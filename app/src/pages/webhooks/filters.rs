@@ -2,11 +2,11 @@
 //! whole or in part, any case, by the server), choice lists for Event types, Status and Owner.
 //! Applying one changes the URL, so the filter survives reload and back/forward.
 
-use leptos::{ev, html, prelude::*, wasm_bindgen::JsCast, web_sys::HtmlElement};
+use leptos::{ev, html, prelude::*};
 
 use super::Screen;
 use crate::{
-    components::popup::{focus_left, follow_anchor, Align},
+    components::popup::{focus, focus_left, follow_anchor, Align},
     webhooks::list_query::ListQuery,
 };
 
@@ -57,20 +57,17 @@ pub(super) fn FilterButton(column: Column, label: &'static str) -> impl IntoView
         if !open.get() {
             return;
         }
-        let first = popup
-            .get()
-            .and_then(|popup| popup.query_selector("input, select, button").ok().flatten())
-            .and_then(|element| element.dyn_into::<HtmlElement>().ok());
-        if let Some(first) = first {
-            let _ = first.focus();
-        }
+        focus(
+            popup
+                .get()
+                .and_then(|popup| popup.query_selector("input, select, button").ok().flatten()),
+        );
     });
+
     let close = move || {
         open.set(false);
-        if let Some(button) = button.get() {
-            // Back to the button the form was opened from (it may be gone after a reload).
-            let _ = button.focus();
-        }
+        // Back to the button the form was opened from (it may be gone after a reload).
+        focus(button.get().map(Into::into));
     };
     let on_key = move |event: ev::KeyboardEvent| {
         if event.key() == "Escape" {
@@ -175,7 +172,7 @@ fn FilterForm(column: Column, label: &'static str, close: Callback<()>) -> impl 
                                         }
                                     })
                                 />
-                                {format!("{}: {}", known.category, known.title)}
+                                {known.label()}
                             </label>
                         }
                     })

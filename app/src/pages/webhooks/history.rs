@@ -51,15 +51,7 @@ fn history_query(status: Option<DeliveryStatus>, page: &Page) -> String {
     if let Some(status) = status {
         query.append_pair("status", status.as_str());
     }
-    match page {
-        Page::First => {}
-        Page::After(cursor) => {
-            query.append_pair("next", cursor);
-        }
-        Page::Before(cursor) => {
-            query.append_pair("prev", cursor);
-        }
-    }
+    page.append_to(&mut query);
     query.finish()
 }
 
@@ -145,10 +137,17 @@ fn DeliveryTable(
     resend: ServerAction<ResendDelivery>,
     page: RwSignal<Page>,
 ) -> impl IntoView {
-    let current = move || list.get().and_then(Result::ok).unwrap_or_default();
-    let rows = move || current().data;
+    let rows = move || {
+        list.with(|list| match list {
+            Some(Ok(list)) => list.data.clone(),
+            _ => Vec::new(),
+        })
+    };
     let pager = move || {
-        let DeliveryPage { next, prev, .. } = current();
+        let (prev, next) = list.with(|list| match list {
+            Some(Ok(DeliveryPage { prev, next, .. })) => (prev.clone(), next.clone()),
+            _ => (None, None),
+        });
         (next.is_some() || prev.is_some()).then(|| view! {
             <nav class="pager" aria-label="Pages of deliveries">
                 {prev.map(|cursor| view! {
@@ -224,7 +223,7 @@ fn DeliveryRow(
     let summary_id = format!("delivery-summary-{id}");
     let status = delivery.status;
     view! {
-        <tr data-delivery=id.clone() data-status=status.as_str()>
+        <tr data-delivery=id.clone()>
             <td id=summary_id.clone()>{delivery.event_type.clone()}</td>
             <td>
                 <span class=format!("badge {}", status.as_str()) title=delivery.status_message.clone()>{status.as_str()}</span>
@@ -242,7 +241,7 @@ fn DeliveryRow(
             </td>
         </tr>
         <Show when=is_open>
-            <tr class="delivery-details-row" id=format!("delivery-{}", delivery.id)>
+            <tr class="delivery-details-row" id=details_id.clone()>
                 <td colspan="8">
                     <DeliveryDetails webhook_id=delivery.webhook_id.clone() delivery_id=delivery.id.clone()/>
                 </td>
@@ -300,7 +299,7 @@ fn AttemptView(attempt: Attempt) -> impl IntoView {
         (None, None) => "No answer".to_owned(),
     };
     view! {
-        <article class="attempt" data-attempt=attempt.number>
+        <article class="attempt">
             <p>
                 <strong>{format!("Attempt {}", attempt.number)}</strong>
                 " · " <Timestamp utc=attempt.started_at.clone()/>

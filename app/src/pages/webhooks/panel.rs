@@ -17,7 +17,7 @@ use crate::{
     error::AppError,
     event_types::{EventType, Level},
     webhooks::{
-        form::{HeaderRow, SecretChoice, WebhookForm},
+        form::{url_changed, HeaderRow, SecretChoice, WebhookForm},
         Webhook,
     },
 };
@@ -181,16 +181,18 @@ fn PanelForm(
         Some(webhook) => WebhookForm::from_webhook(webhook),
     });
     let opened_with = StoredValue::new(state.form_untracked());
+    // The form as typed, built once per change for both the dirty flag and the problems.
+    let current = Memo::new(move |_| state.form());
     Effect::new(move |_| {
-        let form = state.form();
-        dirty.set(opened_with.with_value(|initial| *initial != form));
+        current.with(|form| dirty.set(opened_with.with_value(|initial| initial != form)));
     });
     let catalogue = StoredValue::new(catalogue);
     let original_value = StoredValue::new(original.clone());
     let problems = Memo::new(move |_| {
-        let form = state.form();
-        catalogue.with_value(|catalogue| {
-            original_value.with_value(|original| form.problems(catalogue, original.as_ref()))
+        current.with(|form| {
+            catalogue.with_value(|catalogue| {
+                original_value.with_value(|original| form.problems(catalogue, original.as_ref()))
+            })
         })
     });
     let create = ServerAction::<CreateWebhook>::new();
@@ -341,7 +343,7 @@ fn PanelForm(
                         message=Signal::derive(move || message(&|f| f == "/secret"))/>
                 </div>
                 <HeadersField state url_changed=Signal::derive(move || {
-                    original_value.with_value(|o| o.as_ref().is_some_and(|o| o.url.trim() != state.url.get().trim()))
+                    original_value.with_value(|original| url_changed(original.as_ref(), &state.url.get()))
                 }) message=message touch=touched/>
                 <EventTypesField state catalogue=catalogue.get_value()
                     message=Signal::derive(move || message(&|f| f.starts_with("/eventTypes")))/>
@@ -580,8 +582,6 @@ fn EventTypesField(
                     let user_level = known.levels.contains(&Level::User);
                     let key = StoredValue::new(name.clone());
                     let checked = move || state.event_types.with(|chosen| key.with_value(|name| chosen.contains(name)));
-                    // A checked type stays clickable, so it can be unticked after a level change.
-                    let checked_now = checked;
                     let toggle = move |_| {
                         state.event_types.update(|chosen| {
                             if let Some(at) = chosen.iter().position(|n| *n == name) {
@@ -594,7 +594,8 @@ fn EventTypesField(
                     view! {
                         <label class="choice" title=known.name.clone()>
                             <input type="checkbox" prop:checked=checked on:change=toggle
-                                disabled=move || !user_level && state.level.get() == Level::User && !checked_now()/>
+                                // A checked type stays clickable, so it can be unticked after a level change.
+                                disabled=move || !user_level && state.level.get() == Level::User && !checked()/>
                             {known.title}
                             {(!user_level).then(|| view! { <span class="cell-note">" (tenant level only)"</span> })}
                         </label>

@@ -28,8 +28,7 @@ fn event_type_label(catalogue: &[EventType], name: &str) -> String {
     catalogue
         .iter()
         .find(|known| known.name == name)
-        .map(|known| format!("{}: {}", known.category, known.title))
-        .unwrap_or_else(|| name.to_owned())
+        .map_or_else(|| name.to_owned(), EventType::label)
 }
 
 /// The owner's name, or their id when the people list is not available.
@@ -47,18 +46,22 @@ fn owner_label(people: &[Person], id: &str) -> String {
 #[component]
 pub(super) fn WebhooksTable(loading: RwSignal<bool>) -> impl IntoView {
     let screen = expect_context::<Screen>();
-    let page = move || screen.webhooks.get();
+    // Read in place: the page is not copied for every question asked of it.
     let rows = move || {
-        page()
-            .and_then(Result::ok)
-            .map(|page| page.data)
-            .unwrap_or_default()
+        screen.webhooks.with(|page| match page {
+            Some(Ok(page)) => page.data.clone(),
+            _ => Vec::new(),
+        })
     };
-    let error = move || page().and_then(Result::err);
+    let error = move || {
+        screen
+            .webhooks
+            .with(|page| page.as_ref().and_then(|page| page.as_ref().err().cloned()))
+    };
     let is_empty = move || {
-        page()
-            .and_then(Result::ok)
-            .is_some_and(|page| page.data.is_empty() && page.prev.is_none())
+        screen.webhooks.with(
+            |page| matches!(page, Some(Ok(page)) if page.data.is_empty() && page.prev.is_none()),
+        )
     };
     let nothing_at_all = move || is_empty() && !screen.query.with(ListQuery::has_filters);
     let nothing_matches = move || is_empty() && screen.query.with(ListQuery::has_filters);
@@ -69,11 +72,15 @@ pub(super) fn WebhooksTable(loading: RwSignal<bool>) -> impl IntoView {
             .collect::<Vec<_>>()
     };
     let all_selected = move || {
-        let on_page = on_page();
-        !on_page.is_empty()
-            && screen
-                .selection
-                .with(|selected| on_page.iter().all(|(id, _)| selected.contains_key(id)))
+        screen.webhooks.with(|page| {
+            let Some(Ok(page)) = page else { return false };
+            !page.data.is_empty()
+                && screen.selection.with(|selected| {
+                    page.data
+                        .iter()
+                        .all(|webhook| selected.contains_key(&webhook.id))
+                })
+        })
     };
     let toggle_all = move |_| {
         let select = !all_selected();
@@ -263,21 +270,24 @@ fn WebhookRow(webhook: Webhook) -> impl IntoView {
     };
     let types = webhook.event_types.clone();
     let event_types = move || {
-        let catalogue = screen
-            .catalogue
-            .get()
-            .and_then(Result::ok)
-            .unwrap_or_default();
-        types
-            .iter()
-            .map(|name| event_type_label(&catalogue, name))
-            .collect::<Vec<_>>()
-            .join(", ")
+        screen.catalogue.with(|catalogue| {
+            let catalogue = match catalogue {
+                Some(Ok(catalogue)) => catalogue.as_slice(),
+                _ => &[],
+            };
+            types
+                .iter()
+                .map(|name| event_type_label(catalogue, name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
     };
     let owner_id = webhook.owner_id.clone();
     let owner = move || {
-        let people = screen.people.get().and_then(Result::ok).unwrap_or_default();
-        owner_label(&people, &owner_id)
+        screen.people.with(|people| match people {
+            Some(Ok(people)) => owner_label(people, &owner_id),
+            _ => owner_id.clone(),
+        })
     };
     let status = if webhook.enabled {
         view! { <span class="badge success">"Enabled"</span> }.into_any()
@@ -324,7 +334,7 @@ fn WebhookRow(webhook: Webhook) -> impl IntoView {
             </td>
         </tr>
         <Show when=expanded>
-            <tr class="history-row" id=format!("history-{}", webhook.id)>
+            <tr class="history-row" id=history_id.clone()>
                 <td colspan="9">
                     <DeliveryHistory webhook=webhook.clone()/>
                 </td>
@@ -339,12 +349,10 @@ fn WebhookRow(webhook: Webhook) -> impl IntoView {
 fn Pager() -> impl IntoView {
     let screen = expect_context::<Screen>();
     let cursors = move || {
-        screen
-            .webhooks
-            .get()
-            .and_then(Result::ok)
-            .map(|page| (page.prev, page.next))
-            .unwrap_or_default()
+        screen.webhooks.with(|page| match page {
+            Some(Ok(page)) => (page.prev.clone(), page.next.clone()),
+            _ => (None, None),
+        })
     };
     let link = move |page: Page| list_href(&screen.query.with(|query| query.on_page(page)));
     move || {

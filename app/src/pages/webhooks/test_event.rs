@@ -111,7 +111,7 @@ fn TestOutcome(webhook_id: String, delivery_id: String) -> impl IntoView {
         }
     });
     view! {
-        <p class="notice" role="status" data-test-outcome="">
+        <p class="notice" role="status">
             {move || settled.get().unwrap_or_else(|| match delivery.get() {
                 Some(Some(Err(error))) => error.to_string(),
                 _ => "Queued; waiting for the endpoint's answer…".to_owned(),
