@@ -1,6 +1,6 @@
-import { test, expect, waitForHydration } from "./support/fixtures";
+import { test, expect } from "./support/fixtures";
 import { ADMIN, signIn } from "./support/accounts";
-import { call, createWebhook, uniqueName } from "./support/console";
+import { call, createWebhook, uniqueName, openWebhooks, rowAction } from "./support/console";
 import { endpoint, plan } from "./support/receiver";
 import { saveScreenshot } from "./support/screenshots";
 
@@ -16,13 +16,11 @@ test("a test event shows in the open history, with its request and response, and
     secret: "history secret history secret history",
     encryptedHeaders: { "X-Token": "never shown" },
   });
-  await page.goto(`/webhooks?name=${encodeURIComponent(name)}`);
-  await waitForHydration(page);
+  await openWebhooks(page, name);
   const row = page.locator(`tr[data-webhook="${name}"]`);
 
   // Send test event, choosing the type.
-  await row.getByRole("button", { name: `Actions for ${name}` }).click();
-  await page.getByRole("menuitem", { name: "Send test event" }).click();
+  await rowAction(page, name, "Send test event");
   const dialog = page.getByRole("dialog", { name: `Send a test event to “${name}”` });
   await dialog.getByLabel("Event type").selectOption("com.qlik.v1.app.reload.finished");
   await dialog.getByRole("button", { name: "Send test event" }).click();
@@ -87,8 +85,7 @@ test("events published while the history is open appear without a reload", async
     scopes: ["events:publish"],
   });
 
-  await page.goto(`/webhooks?name=${encodeURIComponent(name)}`);
-  await waitForHydration(page);
+  await openWebhooks(page, name);
   await page.getByRole("button", { name: `Delivery history of ${name}` }).click();
   const history = page.getByRole("region", { name: `Deliveries of “${name}”` });
   await expect(history).toContainText("No deliveries in the last 7 days");
@@ -124,8 +121,7 @@ test("the history pages by ten, newest first", async ({ page, request }) => {
   }
   const newestFirst = [...sent].reverse();
 
-  await page.goto(`/webhooks?name=${encodeURIComponent(name)}`);
-  await waitForHydration(page);
+  await openWebhooks(page, name);
   await page.getByRole("button", { name: `Delivery history of ${name}` }).click();
   const history = page.getByRole("region", { name: `Deliveries of “${name}”` });
   const shown = () => history.locator("tr[data-delivery]").evaluateAll((rows) => rows.map((row) => row.getAttribute("data-delivery")));

@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
-import { test, expect, waitForHydration } from "./support/fixtures";
+import { test, expect } from "./support/fixtures";
 import { ADMIN, signIn } from "./support/accounts";
-import { call, createWebhook, uniqueName, type Webhook } from "./support/console";
+import { call, createWebhook, uniqueName, type Webhook, openWebhooks, rowAction } from "./support/console";
 import { endpoint, header, plan, received } from "./support/receiver";
 import { saveScreenshot } from "./support/screenshots";
 
@@ -96,13 +96,11 @@ test("editing sends only what changed; the secret is kept, then replaced, never 
     secret: "first secret first secret first secret",
     encryptedHeaders: { "X-Token": "token one" },
   });
-  await page.goto(`/webhooks?name=${encodeURIComponent(name)}`);
-  await waitForHydration(page);
+  await openWebhooks(page, name);
   const row = page.locator(`tr[data-webhook="${name}"]`);
 
   // A rename keeps the secret and the encrypted header.
-  await row.getByRole("button", { name: `Actions for ${name}` }).click();
-  await page.getByRole("menuitem", { name: "Edit" }).click();
+  await rowAction(page, name, "Edit");
   const panel = page.getByRole("dialog", { name: `Edit “${name}”` });
   await expect(panel.getByLabel("Name", { exact: true })).toHaveValue(name);
   await expect(panel.getByText("Set", { exact: true })).toBeVisible();
@@ -131,11 +129,9 @@ test("editing sends only what changed; the secret is kept, then replaced, never 
   );
 
   // A new URL asks for the encrypted header again.
-  await page.goto(`/webhooks?name=${encodeURIComponent(renamed)}`);
-  await waitForHydration(page);
+  await openWebhooks(page, renamed);
   const renamedRow = page.locator(`tr[data-webhook="${renamed}"]`);
-  await renamedRow.getByRole("button", { name: `Actions for ${renamed}` }).click();
-  await page.getByRole("menuitem", { name: "Edit" }).click();
+  await rowAction(page, renamed, "Edit");
   const edit = page.getByRole("dialog", { name: `Edit “${renamed}”` });
   const newRoute = `${route}-moved`;
   await plan(request, newRoute, [{ status: 200 }]);
@@ -156,20 +152,20 @@ test("editing sends only what changed; the secret is kept, then replaced, never 
   expect(stored.secretKeyAdded).toBe(true);
 
   // The endpoint receives requests signed with the new secret and the new header value.
-  await renamedRow.getByRole("button", { name: `Actions for ${renamed}` }).click();
-  await page.getByRole("menuitem", { name: "Send test event" }).click();
+  await rowAction(page, renamed, "Send test event");
   const dialog = page.getByRole("dialog", { name: /Send a test event/ });
   await dialog.getByRole("button", { name: "Send test event" }).click();
   await expect(dialog.getByRole("status")).toContainText("Delivered — HTTP 200");
-  const [delivered] = await received(request, newRoute);
+  const arrived = await received(request, newRoute);
+  expect(arrived).toHaveLength(1);
+  const [delivered] = arrived;
   expect(header(delivered, "x-token")).toBe("token two");
   const expected = createHmac("sha256", secret).update(delivered.body).digest("hex");
   expect(header(delivered, "qlik-signature")).toBe(expected);
   await dialog.getByRole("button", { name: "Close" }).click();
 
   // Remove: "Keep the current secret" undoes the choice; Remove then Save removes it.
-  await renamedRow.getByRole("button", { name: `Actions for ${renamed}` }).click();
-  await page.getByRole("menuitem", { name: "Edit" }).click();
+  await rowAction(page, renamed, "Edit");
   await edit.getByRole("button", { name: "Remove", exact: true }).click();
   await expect(edit.getByText("The secret will be removed when you save.")).toBeVisible();
   await edit.getByRole("button", { name: "Keep the current secret" }).click();

@@ -1,6 +1,6 @@
 import { test, expect, waitForHydration } from "./support/fixtures";
 import { ADMIN, signIn } from "./support/accounts";
-import { call, createWebhook, uniqueName, type Webhook } from "./support/console";
+import { call, createWebhook, uniqueName, type Webhook, openWebhooks } from "./support/console";
 import { endpoint } from "./support/receiver";
 import type { Page } from "@playwright/test";
 
@@ -23,8 +23,7 @@ test("each sortable column sorts both ways, and the order is in the URL", async 
   await pause(20);
   await call(page, "patch_webhook", { id: b.id, operations: [{ op: "replace", path: "/description", value: "touched" }] });
 
-  await page.goto(`/webhooks?name=${encodeURIComponent(prefix)}`);
-  await waitForHydration(page);
+  await openWebhooks(page, prefix);
   const names = (order: string) => order.split("").map((letter) => `${prefix} ${letter}`);
   await expect.poll(() => shownNames(page)).toEqual(names("cab"));
 
@@ -123,8 +122,7 @@ test("filters by part of the name, status, event type, URL and owner, in the URL
   await expect(page.getByRole("button", { name: "Filter by Owner" })).toHaveClass(/active/);
 
   // Nothing matches: the table says so and offers to clear the filters.
-  await page.goto(`/webhooks?name=${encodeURIComponent(prefix)}&url=no-such-endpoint`);
-  await waitForHydration(page);
+  await openWebhooks(page, prefix, "&url=no-such-endpoint");
   await expect(page.getByRole("heading", { name: "No webhooks match these filters" })).toBeVisible();
   await page.getByRole("link", { name: "Clear filters" }).click();
   await expect(page).toHaveURL(/\/webhooks$/);
@@ -134,8 +132,7 @@ test("the row menu disables and enables a webhook in place, by mouse and keyboar
   await signIn(page, ADMIN.email, ADMIN.password);
   const name = uniqueName("Toggle");
   await createWebhook(page, { name, url: endpoint("/toggle") });
-  await page.goto(`/webhooks?name=${encodeURIComponent(name)}`);
-  await waitForHydration(page);
+  await openWebhooks(page, name);
   const row = page.locator(`tr[data-webhook="${name}"]`);
   await expect(row.locator(".status-cell")).toHaveText("Enabled");
 
@@ -145,7 +142,8 @@ test("the row menu disables and enables a webhook in place, by mouse and keyboar
   await page.getByRole("menuitem", { name: "Disable webhook" }).click();
   await expect(row.locator(".status-cell")).toHaveText("Disabled");
   await expect(page.getByRole("status")).toContainText(`“${name}” is disabled.`);
-  expect((await call<Webhook>(page, "list_webhooks", { query: `name=${encodeURIComponent(name)}` }) as any).data[0].enabled).toBe(false);
+  const listed = await call<{ data: Webhook[] }>(page, "list_webhooks", { query: `name=${encodeURIComponent(name)}` });
+  expect(listed.data[0].enabled).toBe(false);
 
   // Keyboard: Enter opens, arrows move, Escape closes back to the button.
   const menuButton = row.getByRole("button", { name: `Actions for ${name}` });
@@ -170,8 +168,7 @@ test("delete asks first, from the row menu or for the selected rows", async ({ p
   for (const letter of ["one", "two", "three"]) {
     await createWebhook(page, { name: `${prefix} ${letter}`, url: endpoint(`/delete/${letter}`) });
   }
-  await page.goto(`/webhooks?name=${encodeURIComponent(prefix)}&sort=%2Bname`);
-  await waitForHydration(page);
+  await openWebhooks(page, prefix, "&sort=%2Bname");
   await expect.poll(() => shownNames(page)).toHaveLength(3);
 
   // One, from its menu: Cancel and Escape abort (focus back on the row's ⋯), Delete deletes.
@@ -229,8 +226,7 @@ test.describe("on a phone-sized window, in another time zone", () => {
     expect(rendered, "the server renders times in UTC").not.toBeNull();
     expect(rendered![2]).toContain(rendered![1]);
 
-    await page.goto(`/webhooks?name=${encodeURIComponent(name)}`);
-    await waitForHydration(page);
+    await openWebhooks(page, name);
     const created = page.locator(`tr[data-webhook="${name}"] time`).first();
     await expect(created).not.toContainText("UTC");
     await expect(created).toHaveAttribute("title", / UTC$/);
@@ -246,8 +242,7 @@ test("pages of 20 move forwards and back, in the URL", async ({ page }) => {
   for (let n = 1; n <= 21; n++) {
     await createWebhook(page, { name: `${prefix} ${String(n).padStart(2, "0")}`, url: endpoint(`/page/${n}`) });
   }
-  await page.goto(`/webhooks?name=${encodeURIComponent(prefix)}&sort=%2Bname`);
-  await waitForHydration(page);
+  await openWebhooks(page, prefix, "&sort=%2Bname");
   await expect.poll(() => shownNames(page)).toHaveLength(20);
   const pages = page.getByRole("navigation", { name: "Pages of webhooks" });
   await expect(pages.getByRole("link", { name: "← Previous" })).toHaveCount(0);

@@ -1,4 +1,5 @@
 import type { Page } from "@playwright/test";
+import { waitForHydration } from "./fixtures";
 
 /**
  * Calls one of the console's server functions with the page's session, as the console itself
@@ -34,4 +35,16 @@ export async function createWebhook(page: Page, draft: Record<string, unknown>):
 /** A name no other spec uses, so specs sharing one database can filter to their own rows. */
 export function uniqueName(prefix: string): string {
   return `${prefix} ${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+}
+
+/** Opens the webhooks page filtered to names containing `name` (`extra`: more of the query) and waits for hydration. */
+export async function openWebhooks(page: Page, name: string, extra = ""): Promise<void> {
+  await page.goto(`/webhooks?name=${encodeURIComponent(name)}${extra}`);
+  await waitForHydration(page);
+}
+
+/** Opens the row menu (⋯) of the webhook named `name` and picks `item`. */
+export async function rowAction(page: Page, name: string, item: string): Promise<void> {
+  await page.locator(`tr[data-webhook="${name}"]`).getByRole("button", { name: `Actions for ${name}` }).click();
+  await page.getByRole("menuitem", { name: item }).click();
 }

@@ -70,8 +70,8 @@ pub async fn start_log(child: &mut Child) -> (String, Vec<String>) {
     started
 }
 
-/// Sends SIGTERM and waits for the process to end.
-pub async fn terminate(child: &mut Child) -> ExitStatus {
+/// Sends SIGTERM to a running process.
+pub async fn sigterm(child: &Child) {
     let pid = child.id().expect("running process").to_string();
     let sent = Command::new("kill")
         .args(["-TERM", &pid])
@@ -79,6 +79,11 @@ pub async fn terminate(child: &mut Child) -> ExitStatus {
         .await
         .expect("run kill");
     assert!(sent.success(), "kill -TERM {pid}");
+}
+
+/// Sends SIGTERM and waits for the process to end.
+pub async fn terminate(child: &mut Child) -> ExitStatus {
+    sigterm(child).await;
     timeout(PATIENCE, child.wait())
         .await
         .expect("herald stops in time")

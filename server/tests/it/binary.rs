@@ -10,8 +10,7 @@ use tokio::{
     time::timeout,
 };
 
-use crate::process::start_log;
-pub use crate::process::{listening_address, terminate, PATIENCE};
+use crate::process::{listening_address, start_log, terminate, PATIENCE};
 
 /// The debug `herald` these tests run.
 fn program() -> &'static Path {
@@ -163,44 +162,8 @@ async fn first_start_prints_a_setup_link_and_operator_commands_work_beside_a_run
         "{refused:?}"
     );
 
-    let created = herald_command(
-        &database,
-        &[
-            "admin",
-            "create",
-            "--email",
-            "ops@example.com",
-            "--name",
-            "Ops",
-            "--password-stdin",
-        ],
-        "a long operator passphrase\n",
-    )
-    .await;
-    assert!(created.status.success(), "{created:?}");
-
-    let key = herald_command(
-        &database,
-        &[
-            "api-key",
-            "create",
-            "--email",
-            "ops@example.com",
-            "--name",
-            "deploy",
-            "--scopes",
-            "webhooks,events:publish",
-        ],
-        "",
-    )
-    .await;
-    assert!(key.status.success(), "{key:?}");
-    let stdout = String::from_utf8_lossy(&key.stdout).into_owned();
-    let key = stdout
-        .lines()
-        .find(|line| line.starts_with("herald_"))
-        .unwrap_or_else(|| panic!("no key printed: {stdout}"))
-        .to_owned();
+    // Both commands succeed and print the key (the helper checks each).
+    let key = herald_admin_and_key(&sqlite_url(&database), &[]).await;
 
     // The running Herald accepts the key the command created.
     assert_eq!(

@@ -18,8 +18,9 @@ use test_receiver::{Planned, Receiver};
 use tokio::process::Child;
 
 use crate::{
-    binary::{herald_admin_and_key, listening_address, spawn_herald_with, PATIENCE},
+    binary::{herald_admin_and_key, spawn_herald_with},
     delivery_support::HOOKS,
+    process::{listening_address, sigterm, terminate, PATIENCE},
     support::{Engine, TestDatabase, TEST_MASTER_KEY},
 };
 
@@ -170,6 +171,15 @@ impl Setup {
         count
     }
 
+    /// Waits until a node has claimed a delivery (an attempt is in flight).
+    async fn wait_until_leased(&self) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while self.leased().await == 0 {
+            assert!(tokio::time::Instant::now() < deadline, "nothing in flight");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Waits until every id in `expected` arrived at `path`.
     async fn wait_for_all(&self, path: &str, expected: &HashSet<String>, patience: Duration) {
         let deadline = tokio::time::Instant::now() + patience;
@@ -308,7 +318,7 @@ async fn a_killed_process_loses_no_accepted_event(engine: Engine) {
     let duplicates = arrivals.values().filter(|count| **count > 1).count();
     // Only attempts in flight at the kill are sent again: at most one per worker (256).
     assert!(duplicates <= 256, "{duplicates} events arrived twice");
-    crate::binary::terminate(&mut restarted).await;
+    terminate(&mut restarted).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -346,8 +356,8 @@ async fn two_nodes_on_one_postgres_deliver_each_event_exactly_once() {
         let done = per_node.get(node).copied().unwrap_or(0);
         assert!(done > 0, "{node} delivered nothing: {per_node:?}");
     }
-    crate::binary::terminate(&mut first).await;
-    crate::binary::terminate(&mut second).await;
+    terminate(&mut first).await;
+    terminate(&mut second).await;
 }
 
 async fn a_stopped_process_finishes_or_gives_back_its_work(engine: Engine) {
@@ -369,12 +379,8 @@ async fn a_stopped_process_finishes_or_gives_back_its_work(engine: Engine) {
     );
     // Once the quick answers are done, whatever is claimed is waiting on a slow one.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while setup.leased().await == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "nothing in flight");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let status = crate::binary::terminate(&mut node).await;
+    setup.wait_until_leased().await;
+    let status = terminate(&mut node).await;
     let accepted = load.stop().await;
     assert!(status.success(), "a stop is a clean exit: {status:?}");
     assert_eq!(setup.leased().await, 0, "no delivery left claimed");
@@ -384,7 +390,7 @@ async fn a_stopped_process_finishes_or_gives_back_its_work(engine: Engine) {
     setup
         .wait_for_all("/stop", &accepted, Duration::from_secs(120))
         .await;
-    crate::binary::terminate(&mut restarted).await;
+    terminate(&mut restarted).await;
 }
 
 /// A stop waits for the attempt in flight; a second SIGTERM ends the process at once.
@@ -400,31 +406,15 @@ async fn a_second_stop_signal_does_not_wait_for_the_grace_period() {
         vec![Planned::status(200).with_delay(Duration::from_secs(30))],
     );
     assert!(setup.publish(&address, &key, &["e-slow".to_owned()]).await);
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while setup.leased().await == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "nothing in flight");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    setup.wait_until_leased().await;
 
-    let pid = node.id().expect("running").to_string();
-    let kill = || {
-        let pid = pid.clone();
-        async move {
-            let sent = tokio::process::Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .await
-                .expect("run kill");
-            assert!(sent.success());
-        }
-    };
-    kill().await;
+    sigterm(&node).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(
         node.try_wait().expect("status").is_none(),
         "the first signal waits for the attempt"
     );
-    kill().await;
+    sigterm(&node).await;
     let status = tokio::time::timeout(Duration::from_secs(5), node.wait())
         .await
         .expect("the second signal ends it at once")
