@@ -96,7 +96,7 @@ impl Metrics {
         .expect("valid gauge");
         let deliveries_in_flight = IntGauge::new(
             "herald_deliveries_in_flight",
-            "Delivery attempts this process is making right now.",
+            "Delivery attempts this process's workers are sending or recording right now.",
         )
         .expect("valid gauge");
         let webhooks_disabled = IntGaugeVec::new(

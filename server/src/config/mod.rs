@@ -805,6 +805,14 @@ mod tests {
         let error = parse(&["--database-url", "mysql://x/y"]).expect_err("bad scheme");
         assert!(error.to_string().contains("--database-url"), "{error}");
 
+        // A zero duration would mean "no grace" or "retry at once": refused, as the README says.
+        let error = parse(&["--shutdown-grace", "0s"]).expect_err("zero");
+        let text = error.to_string();
+        assert!(
+            text.contains("--shutdown-grace") && text.contains("longer than zero"),
+            "{text}"
+        );
+
         let error = parse(&[])
             .expect("valid")
             .with_database_url_alias(Some("herald.db".into()))

@@ -100,7 +100,8 @@ impl DeliveryEngine {
         &self.inner.metrics
     }
 
-    /// How many attempts this process is making right now.
+    /// How many worker slots are busy: attempts being sent or waiting to be recorded (a
+    /// console resend runs outside the workers and is not counted).
     pub fn attempts_in_flight(&self) -> usize {
         self.inner
             .settings
