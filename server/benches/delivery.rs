@@ -1,4 +1,4 @@
-//! The delivery benchmark (issue 5): the real `herald` binary (release build, default
+//! The delivery benchmark: the real `herald` binary (release build, default
 //! durability: SQLite WAL with `synchronous = FULL`, PostgreSQL defaults) ingesting events over
 //! HTTP and delivering them to the local HTTPS test receiver, on SQLite and on PostgreSQL.
 //!
@@ -7,8 +7,12 @@
 //! PostgreSQL URL only SQLite is measured. It prints, per database, fan-out (1, 10) and
 //! receiver latency (0, 50 ms):
 //!
-//! - accepted/s: single-event `POST /api/v1/events` requests, 32 at a time;
+//! - accepted/s: single-event `POST /api/v1/events` requests, 16 at a time;
 //! - delivered/s: deliveries completed end to end (first request to last arrival);
+//! - CPU: the herald process's CPU time (user + system) per delivery in that run;
+//! - the stage profile of that run: the mean time a request or delivery spent in each stage of
+//!   `herald_delivery_stage_seconds` (ingestion request, waiting for the group commit, the
+//!   commit, queued until its attempt, preparing, the HTTPS exchange, recording);
 //! - p50/p99/max: accepted (202 received) → arrived at the receiver, with 1,000 events/s
 //!   offered for 5 s;
 //! - and the herald process's peak RSS.
@@ -33,7 +37,17 @@ const MASTER_KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
 /// Events per throughput run.
 const THROUGHPUT_EVENTS: usize = 2_000;
 /// Publishing requests in flight at once in a throughput run.
-const PUBLISHERS: usize = 32;
+const PUBLISHERS: usize = 16;
+/// The stages of `herald_delivery_stage_seconds`, in a delivery's order.
+const STAGES: [&str; 7] = [
+    "ingest_request",
+    "commit_wait",
+    "commit",
+    "queued",
+    "prepare",
+    "exchange",
+    "record",
+];
 /// Offered rate and duration of a latency run.
 const OFFERED_PER_SECOND: u64 = 1_000;
 const OFFERED_SECONDS: u64 = 5;
@@ -145,6 +159,23 @@ impl Herald {
             .to_owned()
     }
 
+    /// The CPU time (user + system) the process has used so far.
+    fn cpu_time(&self) -> Duration {
+        let pid = self.child.id().expect("running");
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Fields after the command name (which may hold spaces): utime and stime are the 12th
+        // and 13th, in clock ticks of 1/100 s.
+        let fields: Vec<u64> = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest)
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|field| field.parse().unwrap_or(0))
+            .collect();
+        let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
+        Duration::from_millis(ticks * 10)
+    }
+
     /// The process's peak resident set size, in MiB.
     fn peak_rss_mib(&self) -> f64 {
         let pid = self.child.id().expect("running");
@@ -182,6 +213,39 @@ impl Client {
             .expect("request")
     }
 
+    /// The sum and count of each stage of `herald_delivery_stage_seconds` so far.
+    async fn stages(&self) -> HashMap<String, (f64, f64)> {
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        let mut stages: HashMap<String, (f64, f64)> = HashMap::new();
+        for line in text.lines() {
+            let Some(rest) = line.strip_prefix("herald_delivery_stage_seconds_") else {
+                continue;
+            };
+            let Some((kind, rest)) = rest.split_once("{stage=\"") else {
+                continue;
+            };
+            let Some((stage, value)) = rest.split_once("\"} ") else {
+                continue;
+            };
+            let value: f64 = value.trim().parse().unwrap_or(0.0);
+            let entry = stages.entry(stage.to_owned()).or_default();
+            match kind {
+                "sum" => entry.0 = value,
+                "count" => entry.1 = value,
+                _ => {}
+            }
+        }
+        stages
+    }
+
     /// Publishes one event of `event_type`; when it was accepted, or `None` when Herald
     /// refused it (an overloaded database answers 503).
     async fn publish(&self, id: &str, event_type: &str) -> Option<SystemTime> {
@@ -206,6 +270,10 @@ struct Figures {
     p50_ms: f64,
     p99_ms: f64,
     max_ms: f64,
+    /// The herald process's CPU time per delivery in the throughput run, in ms.
+    cpu_ms_per_delivery: f64,
+    /// Each stage's mean in the throughput run, in ms, and how many it counted.
+    stages: Vec<(&'static str, f64, f64)>,
 }
 
 async fn wait_for(receiver: &Receiver, path: &str, count: usize) {
@@ -218,6 +286,7 @@ async fn wait_for(receiver: &Receiver, path: &str, count: usize) {
 
 /// Runs one scenario: `fan_out` webhooks on a path answering after `latency`.
 async fn scenario(
+    herald: &Herald,
     client: &Arc<Client>,
     receiver: &Receiver,
     name: &str,
@@ -253,7 +322,9 @@ async fn scenario(
         assert_eq!(response.status(), 201);
     }
 
-    // Throughput: as fast as 32 publishers go.
+    // Throughput: as fast as the publishers go.
+    let stages_before = client.stages().await;
+    let cpu_before = herald.cpu_time();
     let started = Instant::now();
     let permits = Arc::new(Semaphore::new(PUBLISHERS));
     let mut tasks = Vec::new();
@@ -276,6 +347,22 @@ async fn scenario(
     let mut refused = THROUGHPUT_EVENTS - accepted;
     wait_for(receiver, &path, accepted * fan_out).await;
     let end_to_end = started.elapsed();
+    let cpu = herald.cpu_time().saturating_sub(cpu_before);
+    let stages_after = client.stages().await;
+    let stages = STAGES
+        .iter()
+        .map(|stage| {
+            let (sum, count) = stages_after.get(*stage).copied().unwrap_or_default();
+            let (sum_before, count_before) = stages_before.get(*stage).copied().unwrap_or_default();
+            let count = count - count_before;
+            let mean_ms = if count > 0.0 {
+                (sum - sum_before) / count * 1000.0
+            } else {
+                f64::NAN
+            };
+            (*stage, mean_ms, count)
+        })
+        .collect();
     receiver.clear();
 
     // Latency: 1,000 events/s offered, each one's accepted → arrived.
@@ -334,6 +421,8 @@ async fn scenario(
         p50_ms: at(0.5),
         p99_ms: at(0.99),
         max_ms: at(1.0),
+        cpu_ms_per_delivery: cpu.as_secs_f64() * 1000.0 / (accepted * fan_out).max(1) as f64,
+        stages,
     }
 }
 
@@ -350,6 +439,7 @@ async fn run_database(label: &str, database_url: &str, receiver: &Receiver, ca_f
     for (fan_out, latency_ms) in [(1, 0), (10, 0), (1, 50), (10, 50)] {
         let name = format!("{}f{fan_out}l{latency_ms}", label.to_lowercase());
         let figures = scenario(
+            &herald,
             &client,
             receiver,
             &name,
@@ -358,14 +448,21 @@ async fn run_database(label: &str, database_url: &str, receiver: &Receiver, ca_f
         )
         .await;
         println!(
-            "{label:<10} fan-out {fan_out:>2}  latency {latency_ms:>2} ms | accepted {:>7.0}/s | delivered {:>7.0}/s | p50 {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms | refused {}",
+            "{label:<10} fan-out {fan_out:>2}  latency {latency_ms:>2} ms | accepted {:>7.0}/s | delivered {:>7.0}/s | CPU {:.3} ms/delivery | p50 {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms | refused {}",
             figures.accepted_per_second,
             figures.delivered_per_second,
+            figures.cpu_ms_per_delivery,
             figures.p50_ms,
             figures.p99_ms,
             figures.max_ms,
             figures.refused
         );
+        let profile: Vec<String> = figures
+            .stages
+            .iter()
+            .map(|(stage, mean_ms, count)| format!("{stage} {mean_ms:.2} ms (×{count})"))
+            .collect();
+        println!("{:<10}   stage means: {}", "", profile.join(", "));
     }
     println!(
         "{label:<10} peak RSS of the herald process: {:.1} MiB",

@@ -36,6 +36,21 @@ impl Error {
     }
 }
 
+impl Error {
+    /// This failure, for each of several callers whose work shared one database transaction
+    /// (a group commit): a database that is unavailable stays so for each of them; anything
+    /// else is a fault, logged once per caller under its own trace id.
+    pub fn for_each_caller(&self) -> Error {
+        match self {
+            Error::Rejected(error) => Error::Rejected(error.clone()),
+            Error::Database(error) if is_unavailable(error) => {
+                Error::Rejected(AppError::Unavailable)
+            }
+            other => Error::Internal(other.to_string()),
+        }
+    }
+}
+
 impl From<Error> for AppError {
     fn from(error: Error) -> Self {
         error.into_app_error()

@@ -52,28 +52,77 @@ pub struct AttemptRow {
 const ATTEMPT_COLUMNS: &str = "delivery_id, number, started_at, duration_ms, status_code, \
      error, response_headers, response_body";
 
+/// Stores a delivery.
 pub async fn insert(conn: &mut AnyConnection, row: &DeliveryRow) -> Result<()> {
-    sqlx::query(&format!(
-        "INSERT INTO deliveries ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15)"
-    ))
-    .bind(&row.id)
-    .bind(&row.tenant_id)
-    .bind(&row.webhook_id)
-    .bind(&row.event_ref)
-    .bind(&row.event_type)
-    .bind(&row.format)
-    .bind(&row.status)
-    .bind(&row.status_message)
-    .bind(&row.trigger_kind)
-    .bind(row.triggered_at)
-    .bind(row.next_attempt_at)
-    .bind(&row.lease_token)
-    .bind(row.attempt_count)
-    .bind(&row.request_url)
-    .bind(&row.request_headers)
-    .execute(&mut *conn)
-    .await?;
+    let values = (1..=15)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    insert_selected(conn, row, &format!("VALUES ({values})")).await?;
+    Ok(())
+}
+
+/// Stores a delivery if its webhook still exists and is enabled; whether it did. An event
+/// accepted while its subscriber is being deleted or disabled makes no delivery to it.
+pub async fn insert_for_enabled_webhook(
+    conn: &mut AnyConnection,
+    row: &DeliveryRow,
+) -> Result<bool> {
+    let values = (1..=15)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    insert_selected(
+        conn,
+        row,
+        &format!(
+            "SELECT {values} WHERE EXISTS \
+             (SELECT 1 FROM webhooks WHERE id = $3 AND enabled = 1)"
+        ),
+    )
+    .await
+}
+
+/// `INSERT INTO deliveries (…) <source>`, `source` taking the row's values as `$1`…`$15`;
+/// whether a row was stored.
+async fn insert_selected(
+    conn: &mut AnyConnection,
+    row: &DeliveryRow,
+    source: &str,
+) -> Result<bool> {
+    let done = sqlx::query(&format!("INSERT INTO deliveries ({COLUMNS}) {source}"))
+        .bind(&row.id)
+        .bind(&row.tenant_id)
+        .bind(&row.webhook_id)
+        .bind(&row.event_ref)
+        .bind(&row.event_type)
+        .bind(&row.format)
+        .bind(&row.status)
+        .bind(&row.status_message)
+        .bind(&row.trigger_kind)
+        .bind(row.triggered_at)
+        .bind(row.next_attempt_at)
+        .bind(&row.lease_token)
+        .bind(row.attempt_count)
+        .bind(&row.request_url)
+        .bind(&row.request_headers)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The channel PostgreSQL nodes wake each other on when deliveries are due.
+pub const WAKE_CHANNEL: &str = "herald_deliveries";
+
+/// On PostgreSQL, tells every node's workers, when `conn`'s transaction commits, that
+/// deliveries are due; SQLite has one process, woken directly.
+pub async fn notify_due(conn: &mut AnyConnection, backend: Backend) -> Result<()> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(WAKE_CHANNEL)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 
@@ -210,6 +259,9 @@ pub async fn list(
 pub struct Claimed {
     pub id: String,
     pub webhook_id: String,
+    /// When it was due (`next_attempt_at` before the claim).
+    #[sqlx(rename = "next_attempt_at")]
+    pub due: i64,
 }
 
 /// What a worker asks for: deliveries due at `now`, leased to `token` until `lease_until`, at
@@ -255,7 +307,8 @@ pub async fn claim_due(
         Backend::Sqlite => "",
     };
     let sql = format!(
-        "SELECT id, webhook_id FROM deliveries WHERE {} ORDER BY next_attempt_at LIMIT {limit}{lock}",
+        "SELECT id, webhook_id, next_attempt_at FROM deliveries WHERE {} \
+         ORDER BY next_attempt_at LIMIT {limit}{lock}",
         conditions.join(" AND ")
     );
     let candidates: Vec<Claimed> = binds
@@ -365,7 +418,7 @@ pub async fn end_claimed(
 }
 
 /// Ends every pending delivery of the tenant's disabled webhooks as `fail` with `message`
-/// (SPEC §5.5); how many. A worker holding one of them finds its lease gone.
+/// (a disabled webhook sends nothing more); how many. A worker holding one of them finds its lease gone.
 pub async fn end_pending_of_disabled(
     conn: &mut AnyConnection,
     tenant: &TenantId,

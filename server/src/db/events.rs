@@ -22,21 +22,22 @@ pub struct EventRow {
 const COLUMNS: &str = "id, tenant_id, source, event_id, event_type, fingerprint, legacy_body, \
      cloud_event_body, received_at";
 
-/// The stored event with the publisher's key (tenant, source, id), if any.
-pub async fn find_by_key(
+/// The fingerprint of the stored event with the publisher's key (tenant, source, id), if any.
+pub async fn fingerprint_of(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     source: &str,
     event_id: &str,
-) -> Result<Option<EventRow>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM events WHERE tenant_id = $1 AND source = $2 AND event_id = $3"
-    ))
+) -> Result<Option<String>> {
+    let found: Option<(String,)> = sqlx::query_as(
+        "SELECT fingerprint FROM events WHERE tenant_id = $1 AND source = $2 AND event_id = $3",
+    )
     .bind(tenant.as_str())
     .bind(source)
     .bind(event_id)
     .fetch_optional(&mut *conn)
-    .await?)
+    .await?;
+    Ok(found.map(|(fingerprint,)| fingerprint))
 }
 
 /// The event with Herald's key `id`.
@@ -49,9 +50,12 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<EventRow>>
     )
 }
 
-pub async fn insert(conn: &mut AnyConnection, row: &EventRow) -> Result<()> {
-    sqlx::query(&format!(
-        "INSERT INTO events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+/// Stores an event unless its publisher's key (tenant, source, id) is taken; whether it did.
+/// A concurrent writer of the same key is waited for, so the key is then found taken.
+pub async fn insert_if_new(conn: &mut AnyConnection, row: &EventRow) -> Result<bool> {
+    let done = sqlx::query(&format!(
+        "INSERT INTO events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (tenant_id, source, event_id) DO NOTHING"
     ))
     .bind(&row.id)
     .bind(&row.tenant_id)
@@ -64,7 +68,7 @@ pub async fn insert(conn: &mut AnyConnection, row: &EventRow) -> Result<()> {
     .bind(row.received_at)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }
 
 /// Removes events received before `before` that no delivery refers to any more; how many.

@@ -1,4 +1,4 @@
-//! A webhook's delivery history (SPEC §4.1, §5.6): list and get, resend (one synchronous
+//! A webhook's delivery history: list and get, resend (one synchronous
 //! attempt stored as a new `manual` delivery) and test events. Whoever can see the webhook can
 //! see and act on its deliveries.
 
@@ -14,6 +14,7 @@ use app::{
 
 use super::{
     examples,
+    ingest::Written,
     payload::{EventRecord, Format},
     DeliveryEngine,
 };
@@ -313,15 +314,16 @@ impl DeliveryEngine {
             top_level_resource_id: None,
             data: Some(data),
         };
-        let ids = self
-            .store_event(&mut tx, &record, "test", &[&webhook], Trigger::Test, now)
-            .await?;
-        self.notify_other_nodes(&mut tx).await?;
+        let write = self.test_event_write(&record, &webhook, now)?;
+        let id = match write.write(&mut tx).await? {
+            Written::New { deliveries } => deliveries.into_iter().next(),
+            Written::Taken { .. } => None,
+        }
+        .ok_or_else(|| Error::Internal("a test event made no delivery".into()))?;
+        deliveries::notify_due(&mut tx, self.db().backend()).await?;
         tx.commit().await?;
         self.wake();
-        ids.into_iter()
-            .next()
-            .ok_or_else(|| Error::Internal("a test event made no delivery".into()))
+        Ok(id)
     }
 }
 

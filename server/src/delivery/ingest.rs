@@ -1,9 +1,13 @@
-//! `POST /api/v1/events` (SPEC §4.2): the events and one pending delivery per matching webhook
-//! are committed in one transaction before the publisher hears 202. A repeat of an accepted
-//! event (same tenant, source and id, same body) is accepted again with no new deliveries; the
-//! same key with another body is a conflict.
+//! `POST /api/v1/events`: the events and one pending delivery per matching webhook are
+//! committed before the publisher hears 202. A repeat of an accepted event (same tenant, source
+//! and id, same body) is accepted again with no new deliveries; the same key with another body
+//! is a conflict.
+//!
+//! Everything that costs CPU — parsing, the catalogue check, matching, building the request
+//! bodies — happens here, before the write; the write itself is handed to the group commit,
+//! which writes concurrent requests together (see `group_commit`).
 
-use std::collections::{HashMap, HashSet};
+use std::{collections::HashMap, time::Instant};
 
 use app::{
     accounts::{Caller, Scope},
@@ -11,10 +15,12 @@ use app::{
     error::AppError,
 };
 use serde::Serialize;
+use sqlx::AnyConnection;
 
 use super::{
     event::{self, Published},
-    matching,
+    group_commit::RequestWrite,
+    matching::{Attributes, Subscriber},
     payload::{self, EventRecord, Format},
     request, DeliveryEngine,
 };
@@ -24,15 +30,13 @@ use crate::{
         deliveries::{self, DeliveryRow},
         events::{self, EventRow},
         webhooks::{self, WebhookRow},
-        Backend, TenantId,
+        TenantId,
     },
-    error::{is_unique_violation, Error, Result},
+    error::{Error, Result},
+    metrics::Stage,
     timestamps::rfc3339,
     webhooks::catalogue,
 };
-
-/// The channel PostgreSQL nodes wake each other on when deliveries are due.
-pub const WAKE_CHANNEL: &str = "herald_deliveries";
 
 /// One accepted event: its id and how many deliveries it made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -73,28 +77,36 @@ impl DeliveryEngine {
         caller: &Caller,
         body: &[u8],
     ) -> std::result::Result<Vec<Accepted>, IngestError> {
+        let started = Instant::now();
         require_scope(caller, Scope::EventsPublish)?;
         let published = event::parse_body(body).map_err(IngestError::Invalid)?;
-        // Two publishers sending the same new event at once: one commits, the other's insert
-        // breaks the unique key; run again, it then finds the event and answers as a repeat.
-        match self.ingest_once(caller, &published).await {
-            Err(IngestError::Failed(error)) if is_unique_violation(&error) => {
-                self.ingest_once(caller, &published).await
-            }
-            other => other,
+        let write = self.plan(caller, published).await?;
+        let accepted = self.group_commit(write).await;
+        self.inner
+            .metrics
+            .stage(Stage::IngestRequest, started.elapsed());
+        let accepted = accepted?;
+        let made: usize = accepted.iter().map(|event| event.deliveries).sum();
+        if made > 0 {
+            self.wake();
         }
+        self.inner.metrics.events_accepted(accepted.len());
+        tracing::info!(tenant_id = %TenantId::of(caller), events = accepted.len(), deliveries = made, "events accepted");
+        Ok(accepted)
     }
 
-    async fn ingest_once(
+    /// What a request will write: each event with a delivery to every subscriber it matches.
+    /// Reads only; the catalogue and subscribers are read once per request.
+    async fn plan(
         &self,
         caller: &Caller,
-        published: &Published,
-    ) -> std::result::Result<Vec<Accepted>, IngestError> {
+        published: Published,
+    ) -> std::result::Result<RequestWrite, IngestError> {
         let tenant = TenantId::of(caller);
         let now = self.now_millis();
         let received_at = rfc3339(now);
-        let mut tx = self.db().begin().await?;
-        let known: HashSet<String> = catalogue::of_tenant(&mut tx, &tenant)
+        let mut conn = self.db().connection().await?;
+        let known: Vec<String> = catalogue::of_tenant(&mut conn, &tenant)
             .await?
             .into_iter()
             .map(|event_type| event_type.name)
@@ -118,92 +130,111 @@ impl DeliveryEngine {
             return Err(IngestError::Invalid(unknown));
         }
 
-        let mut subscribers: HashMap<String, Vec<(WebhookRow, Option<String>)>> = HashMap::new();
-        let mut accepted = Vec::with_capacity(published.events.len());
-        let mut made = 0;
-        // Earlier events of this request, by key: a batch may repeat one of its own events.
-        let mut in_request: HashMap<(&str, &str), &str> = HashMap::new();
-        for (index, event) in published.events.iter().enumerate() {
-            let key = (event.source.as_str(), event.id.as_str());
-            let earlier = match in_request.get(&key) {
-                Some(fingerprint) => Some((*fingerprint).to_owned()),
-                None => events::find_by_key(&mut tx, &tenant, &event.source, &event.id)
-                    .await?
-                    .map(|row| row.fingerprint),
-            };
-            if let Some(fingerprint) = earlier {
-                if fingerprint != event.fingerprint {
-                    let which = if published.is_batch {
-                        format!("Event {index}")
-                    } else {
-                        "This event".to_owned()
-                    };
-                    return Err(AppError::Conflict(format!(
-                        "{which} (source {}, id {}) was accepted before with a different body: \
-                         give a changed event a new id.",
-                        event.source, event.id
-                    ))
-                    .into());
-                }
-                accepted.push(Accepted {
-                    id: event.id.clone(),
-                    deliveries: 0,
-                });
-                continue;
-            }
-            in_request.insert(key, &event.fingerprint);
-            let record = event.clone().into_record(tenant.as_str(), &received_at);
+        let mut subscribers: HashMap<String, Vec<Subscriber>> = HashMap::new();
+        let mut shown_headers: HashMap<String, String> = HashMap::new();
+        let mut events = Vec::with_capacity(published.events.len());
+        for event in published.events {
             if !subscribers.contains_key(&event.event_type) {
-                let found =
-                    webhooks::enabled_subscribers(&mut tx, &tenant, &event.event_type).await?;
+                let found = webhooks::enabled_subscribers(&mut conn, &tenant, &event.event_type)
+                    .await?
+                    .into_iter()
+                    .map(|(webhook, external_id)| Subscriber::new(webhook, external_id))
+                    .collect();
                 subscribers.insert(event.event_type.clone(), found);
             }
-            let targets: Vec<&WebhookRow> = subscribers[&event.event_type]
+            let fingerprint = event.fingerprint.clone();
+            let record = event.into_record(tenant.as_str(), &received_at);
+            let attributes = Attributes::of(&record);
+            let matched: Vec<&Subscriber> = subscribers[&record.event_type]
                 .iter()
-                .filter(|(webhook, external_id)| {
-                    matching::matches(&record, webhook, external_id.as_deref())
-                })
-                .map(|(webhook, _)| webhook)
+                .filter(|subscriber| subscriber.matches(&attributes))
                 .collect();
-            let made_now = self
-                .store_event(
-                    &mut tx,
-                    &record,
-                    &event.fingerprint,
-                    &targets,
-                    Trigger::Automatic,
-                    now,
-                )
-                .await?
-                .len();
-            made += made_now;
-            accepted.push(Accepted {
-                id: event.id.clone(),
-                deliveries: made_now,
-            });
+            for subscriber in &matched {
+                let webhook = &subscriber.webhook;
+                if !shown_headers.contains_key(&webhook.id) {
+                    let planned = request::planned_headers(webhook, self.user_agent())?;
+                    shown_headers.insert(webhook.id.clone(), request::headers_json(&planned));
+                }
+            }
+            let targets: Vec<Target<'_>> = matched
+                .iter()
+                .map(|subscriber| Target {
+                    webhook: &subscriber.webhook,
+                    shown_headers: &shown_headers[&subscriber.webhook.id],
+                })
+                .collect();
+            if attributes.data_parsed() {
+                self.inner.metrics.event_data_parsed();
+            }
+            events.push(EventWrite::new(
+                &record,
+                &fingerprint,
+                &targets,
+                Trigger::Automatic,
+                now,
+            ));
         }
-        if made > 0 {
-            self.notify_other_nodes(&mut tx).await?;
-        }
-        tx.commit().await?;
-        if made > 0 {
-            self.wake();
-        }
-        self.inner.metrics.events_accepted(accepted.len());
-        tracing::info!(tenant_id = %tenant, events = accepted.len(), deliveries = made, "events accepted");
-        Ok(accepted)
+        Ok(RequestWrite {
+            is_batch: published.is_batch,
+            events,
+        })
     }
 
-    /// Stores an event with one pending delivery to each of `targets`; their ids.
-    pub(super) async fn store_event(
+    fn user_agent(&self) -> &str {
+        &self.inner.settings.user_agent
+    }
+
+    /// The write of a test event of `record` to `webhook` (one delivery).
+    pub(super) fn test_event_write(
         &self,
-        conn: &mut sqlx::AnyConnection,
+        record: &EventRecord,
+        webhook: &WebhookRow,
+        now: i64,
+    ) -> Result<EventWrite> {
+        let shown = request::headers_json(&request::planned_headers(webhook, self.user_agent())?);
+        let target = Target {
+            webhook,
+            shown_headers: &shown,
+        };
+        Ok(EventWrite::new(
+            record,
+            "test",
+            &[target],
+            Trigger::Test,
+            now,
+        ))
+    }
+}
+
+/// A webhook an event goes to, and the headers its deliveries show before their first attempt.
+struct Target<'a> {
+    webhook: &'a WebhookRow,
+    shown_headers: &'a str,
+}
+
+/// One event as it is written: its row and one pending delivery per target.
+#[derive(Debug)]
+pub(super) struct EventWrite {
+    event: EventRow,
+    deliveries: Vec<DeliveryRow>,
+}
+
+/// What writing an event did.
+pub(super) enum Written {
+    /// Stored, with the deliveries whose webhook was still enabled.
+    New { deliveries: Vec<String> },
+    /// The key was taken: by this body (a repeat) or another one (a conflict).
+    Taken { same_body: bool },
+}
+
+impl EventWrite {
+    fn new(
         record: &EventRecord,
         fingerprint: &str,
-        targets: &[&WebhookRow],
+        targets: &[Target<'_>],
         trigger: Trigger,
         now: i64,
-    ) -> Result<Vec<String>> {
+    ) -> Self {
         let format_of = |webhook: &WebhookRow| {
             if webhook.enable_cloud_event_delivery != 0 {
                 Format::CloudEvents
@@ -214,10 +245,10 @@ impl DeliveryEngine {
         let body_if_needed = |format| {
             targets
                 .iter()
-                .any(|webhook| format_of(webhook) == format)
+                .any(|target| format_of(target.webhook) == format)
                 .then(|| payload::body(record, format))
         };
-        let row = EventRow {
+        let event = EventRow {
             id: uuid::Uuid::new_v4().to_string(),
             tenant_id: record.tenant_id.clone(),
             source: record.source.clone(),
@@ -228,46 +259,65 @@ impl DeliveryEngine {
             cloud_event_body: body_if_needed(Format::CloudEvents),
             received_at: now,
         };
-        events::insert(conn, &row).await?;
-        let mut ids = Vec::with_capacity(targets.len());
-        for webhook in targets {
-            let format = format_of(webhook);
-            let id = uuid::Uuid::new_v4().to_string();
-            let shown = request::planned_headers(webhook, &self.inner.settings.user_agent)?;
-            deliveries::insert(
-                conn,
-                &DeliveryRow {
-                    id: id.clone(),
-                    tenant_id: record.tenant_id.clone(),
-                    webhook_id: webhook.id.clone(),
-                    event_ref: row.id.clone(),
-                    event_type: record.event_type.clone(),
-                    format: format.as_str().to_owned(),
-                    status: DeliveryStatus::Pending.as_str().to_owned(),
-                    status_message: "waiting for the first attempt".into(),
-                    trigger_kind: trigger.as_str().to_owned(),
-                    triggered_at: now,
-                    next_attempt_at: Some(now),
-                    lease_token: None,
-                    attempt_count: 0,
-                    request_url: webhook.url.clone(),
-                    request_headers: request::headers_json(&shown),
-                },
-            )
-            .await?;
-            ids.push(id);
-        }
-        Ok(ids)
+        let deliveries = targets
+            .iter()
+            .map(|target| DeliveryRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                tenant_id: record.tenant_id.clone(),
+                webhook_id: target.webhook.id.clone(),
+                event_ref: event.id.clone(),
+                event_type: record.event_type.clone(),
+                format: format_of(target.webhook).as_str().to_owned(),
+                status: DeliveryStatus::Pending.as_str().to_owned(),
+                status_message: "waiting for the first attempt".into(),
+                trigger_kind: trigger.as_str().to_owned(),
+                triggered_at: now,
+                next_attempt_at: Some(now),
+                lease_token: None,
+                attempt_count: 0,
+                request_url: target.webhook.url.clone(),
+                request_headers: target.shown_headers.to_owned(),
+            })
+            .collect();
+        Self { event, deliveries }
     }
 
-    /// On PostgreSQL, tells every node's workers (on commit) that deliveries are due.
-    pub(super) async fn notify_other_nodes(&self, conn: &mut sqlx::AnyConnection) -> Result<()> {
-        if self.db().backend() == Backend::Postgres {
-            sqlx::query("SELECT pg_notify($1, '')")
-                .bind(WAKE_CHANNEL)
-                .execute(&mut *conn)
-                .await?;
+    /// The publisher's id of the event.
+    pub(super) fn event_id(&self) -> &str {
+        &self.event.event_id
+    }
+
+    pub(super) fn source(&self) -> &str {
+        &self.event.source
+    }
+
+    /// Writes the event, unless its key is taken, with a delivery to each target that is still
+    /// there and enabled (it may have changed since the plan was made).
+    pub(super) async fn write(&self, conn: &mut AnyConnection) -> Result<Written> {
+        if !events::insert_if_new(conn, &self.event).await? {
+            let stored = events::fingerprint_of(
+                conn,
+                &TenantId::from_stored(self.event.tenant_id.clone()),
+                &self.event.source,
+                &self.event.event_id,
+            )
+            .await?
+            .ok_or_else(|| {
+                Error::Internal(format!(
+                    "event {} of {} was neither stored nor found",
+                    self.event.event_id, self.event.source
+                ))
+            })?;
+            return Ok(Written::Taken {
+                same_body: stored == self.event.fingerprint,
+            });
         }
-        Ok(())
+        let mut made = Vec::with_capacity(self.deliveries.len());
+        for delivery in &self.deliveries {
+            if deliveries::insert_for_enabled_webhook(conn, delivery).await? {
+                made.push(delivery.id.clone());
+            }
+        }
+        Ok(Written::New { deliveries: made })
     }
 }

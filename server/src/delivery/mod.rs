@@ -1,4 +1,4 @@
-//! The delivery engine (SPEC §5): events in (`ingest`), the request each delivery makes
+//! The delivery engine: events in (`ingest`, written together by `group_commit`), the request each delivery makes
 //! (`payload`, `request`, `signature`), where it may go (`address_policy`, `resolver`), one
 //! attempt (`send`), what follows it (`schedule`), the workers that claim and record
 //! (`worker`), history, resend and test events (`history`), and the purge (`retention`).
@@ -6,6 +6,7 @@
 pub mod address_policy;
 pub mod event;
 mod examples;
+mod group_commit;
 mod history;
 mod ingest;
 pub mod matching;
@@ -21,7 +22,7 @@ mod worker;
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{Arc, Mutex, OnceLock, PoisonError},
 };
 
 use tokio::sync::{Notify, Semaphore};
@@ -54,6 +55,8 @@ struct Inner {
     metrics: Arc<Metrics>,
     /// Attempts in flight per webhook in this process.
     in_flight: Mutex<HashMap<String, usize>>,
+    /// Where ingestion requests queue to be written together, started by the first one.
+    committer: OnceLock<group_commit::Committer>,
 }
 
 impl DeliveryEngine {
@@ -81,6 +84,7 @@ impl DeliveryEngine {
                 wake: Notify::new(),
                 metrics,
                 in_flight: Mutex::new(HashMap::new()),
+                committer: OnceLock::new(),
             }),
         })
     }

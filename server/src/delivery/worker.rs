@@ -1,4 +1,4 @@
-//! The workers (SPEC §5.4, §5.7, §5.8): one claiming loop per process takes due deliveries in
+//! The workers: one claiming loop per process takes due deliveries in
 //! batches under a lease, each attempt runs as its own task within a global limit and a
 //! per-webhook limit, and its result is recorded only while the lease still holds. No database
 //! transaction is open while a request is in flight.
@@ -19,7 +19,6 @@ use tokio::{
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::{
-    ingest::WAKE_CHANNEL,
     payload::Format,
     request,
     schedule::{self, Verdict},
@@ -34,7 +33,7 @@ use crate::{
         TenantId,
     },
     error::{Error, Result},
-    metrics::AttemptOutcome,
+    metrics::{AttemptOutcome, Stage},
     timestamps::to_millis,
 };
 
@@ -84,7 +83,7 @@ pub struct Stopped {
 
 impl Workers {
     /// Stops claiming, gives the attempts in flight `grace` to finish and be recorded, then
-    /// stops the rest and gives back their leases (SPEC §7), so a restarted or another node
+    /// stops the rest and gives back their leases, so a restarted or another node
     /// takes them over at once instead of after the lease expires.
     pub async fn shutdown(mut self, grace: Duration) -> Stopped {
         let deadline = tokio::time::Instant::now() + grace;
@@ -196,7 +195,7 @@ impl DeliveryEngine {
             released += deliveries::release(&mut conn, token, now).await?;
         }
         if released > 0 {
-            self.notify_other_nodes(&mut conn).await?;
+            deliveries::notify_due(&mut conn, self.db().backend()).await?;
         }
         Ok(released)
     }
@@ -275,10 +274,23 @@ impl DeliveryEngine {
                 token.clone(),
             );
             let run = run.clone();
+            let due = delivery.due;
             run.clone().attempts.spawn(async move {
+                let waited = engine.now_millis().saturating_sub(due).max(0);
+                engine.inner.metrics.stage(
+                    Stage::Queued,
+                    Duration::from_millis(u64::try_from(waited).unwrap_or(0)),
+                );
                 let attempt = async {
                     match engine.make_attempt(&id, &token).await {
-                        Ok(Some(recording)) => queue_recording(&run, recording).await,
+                        Ok(Some(recording)) => {
+                            let recording_since = Instant::now();
+                            queue_recording(&run, recording).await;
+                            engine
+                                .inner
+                                .metrics
+                                .stage(Stage::Record, recording_since.elapsed());
+                        }
                         Ok(None) => {}
                         Err(error) => tracing::warn!(delivery_id = %id, %error, "attempt failed"),
                     }
@@ -317,6 +329,7 @@ impl DeliveryEngine {
     /// Makes one attempt of a delivery this process holds under `token`; what to record, or
     /// `None` when there was nothing to send.
     async fn make_attempt(&self, delivery_id: &str, token: &str) -> Result<Option<Recording>> {
+        let preparing = Instant::now();
         let mut conn = self.db().connection().await?;
         // Gone, ended or taken over since the claim: nothing to send.
         let Some(delivery) = deliveries::get_by_id(&mut conn, delivery_id)
@@ -336,15 +349,18 @@ impl DeliveryEngine {
         drop(conn);
 
         let now = self.inner.clock.now();
+        let prepared = self.prepare(&delivery, &webhook, event, now);
+        let metrics = &self.inner.metrics;
+        metrics.stage(Stage::Prepare, preparing.elapsed());
         let started = Instant::now();
         // A request that cannot be made (its event is gone, a secret cannot be opened) is a
         // failed attempt like any other: retried, and in the end a visible `fail`.
-        let (outcome, url, shown) = match self.prepare(&delivery, &webhook, event, now) {
-            Ok((prepared, body)) => (
-                self.inner.sender.send(&prepared, &body, now).await,
-                prepared.url.clone(),
-                prepared.shown_json(),
-            ),
+        let (outcome, url, shown) = match prepared {
+            Ok((prepared, body)) => {
+                let outcome = self.inner.sender.send(&prepared, &body, now).await;
+                metrics.stage(Stage::Exchange, started.elapsed());
+                (outcome, prepared.url.clone(), prepared.shown_json())
+            }
             Err(error) => {
                 tracing::error!(%delivery_id, %error, "cannot prepare a delivery request");
                 let shown = request::planned_headers(&webhook, &self.inner.settings.user_agent)
@@ -490,7 +506,7 @@ impl DeliveryEngine {
                 .is_some_and(|due| due <= finished_at + 1000);
         }
         if retry_soon {
-            self.notify_other_nodes(&mut tx).await?;
+            deliveries::notify_due(&mut tx, self.db().backend()).await?;
         }
         tx.commit().await?;
         for (outcome, duration) in recorded {
@@ -559,7 +575,7 @@ impl DeliveryEngine {
         loop {
             match sqlx::postgres::PgListener::connect(&url).await {
                 Ok(mut listener) => {
-                    if let Err(error) = listener.listen(WAKE_CHANNEL).await {
+                    if let Err(error) = listener.listen(deliveries::WAKE_CHANNEL).await {
                         tracing::warn!(%error, "cannot listen for due deliveries");
                     } else {
                         while listener.recv().await.is_ok() {

@@ -1,5 +1,6 @@
-//! Event ingestion (SPEC §4.2) on both databases: the scope, validation per index with nothing
-//! stored, idempotency and conflicts, batches, and the body limit.
+//! Event ingestion on both databases: the scope, validation per index with nothing stored,
+//! idempotency and conflicts, batches, the body limit, the group commit of concurrent requests
+//! and matching that parses an event's data once.
 
 use axum::{body::Body, http::Request};
 use serde_json::{json, Value};
@@ -17,6 +18,8 @@ on_both_databases!(
     the_same_event_twice_is_accepted_once_and_another_body_conflicts,
     a_batch_of_a_hundred_is_accepted_in_one_go,
     bodies_over_the_limit_or_of_another_type_are_refused,
+    concurrent_requests_share_a_commit_and_a_conflict_fails_only_its_own,
+    an_event_is_parsed_once_for_every_filter_on_its_data,
 );
 
 async fn count(h: &Harness, table: &str) -> i64 {
@@ -170,4 +173,108 @@ async fn bodies_over_the_limit_or_of_another_type_are_refused(engine: Engine) {
         )
         .await;
     assert_eq!(response.status(), 415);
+}
+
+/// Holds the database's write lock for events (SQLite: the one writer's lock; PostgreSQL: an
+/// exclusive lock on `events`) until the returned transaction ends.
+async fn block_event_writes(h: &Harness) -> sqlx::Transaction<'static, sqlx::Any> {
+    let db = &h.app.state.db;
+    let mut tx = db.begin().await.expect("begin");
+    if db.backend() == server::db::Backend::Postgres {
+        sqlx::query("LOCK TABLE events IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+            .expect("lock");
+    }
+    tx
+}
+
+/// A counter of `/metrics`.
+async fn counter(h: &Harness, name: &str) -> f64 {
+    let text = crate::support::body_text(h.app.api_get("/metrics", None).await).await;
+    text.lines()
+        .find_map(|line| line.strip_prefix(&format!("{name} ")))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+}
+
+async fn concurrent_requests_share_a_commit_and_a_conflict_fails_only_its_own(engine: Engine) {
+    let h = Harness::start(engine).await;
+    let hook = h.webhook("/together", json!({})).await;
+    assert_eq!(h.publish(event("taken")).await, 1);
+    let commits_before = counter(&h, "herald_ingest_commits_total").await;
+
+    // While the first request's transaction waits for the lock, the others queue behind it.
+    let blocker = block_event_writes(&h).await;
+    let mut conflicting = event("taken");
+    conflicting["data"] = json!({"id": "another body"});
+    let bodies: Vec<Value> = (0..19)
+        .map(|n| event(&format!("new-{n}")))
+        .chain([conflicting])
+        .collect();
+    let requests = futures_util::future::join_all(
+        bodies
+            .iter()
+            .map(|body| async { answer(h.publish_text(&body.to_string()).await).await }),
+    );
+    let release = async {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        blocker.rollback().await.expect("release");
+    };
+    let (answers, ()) = tokio::join!(requests, release);
+
+    for (n, (status, body)) in answers[..19].iter().enumerate() {
+        assert_eq!(*status, 202, "{body}");
+        assert_eq!(
+            body["data"],
+            json!([{"id": format!("new-{n}"), "deliveries": 1}])
+        );
+    }
+    let (status, body) = &answers[19];
+    assert_eq!(*status, 409, "{body}");
+    let commits = counter(&h, "herald_ingest_commits_total").await - commits_before;
+    assert!(
+        (1.0..=3.0).contains(&commits),
+        "20 requests arriving together took {commits} transactions"
+    );
+    h.settle_at(&hook, 20, "success", 1).await;
+    assert_eq!(count(&h, "events").await, 20);
+    assert_eq!(h.receiver.received_on("/together").len(), 20);
+}
+
+async fn an_event_is_parsed_once_for_every_filter_on_its_data(engine: Engine) {
+    let h = Harness::start(engine).await;
+    let terms: Vec<String> = (0..80)
+        .map(|n| format!(r#"data.status eq "s{n}""#))
+        .collect();
+    let filter = terms.join(" or ");
+    for n in 0..10 {
+        h.webhook(
+            &format!("/filtered-{n}"),
+            json!({"eventTypes": ["com.qlik.v1.app.reload.finished"], "filter": filter}),
+        )
+        .await;
+    }
+    h.webhook("/unfiltered", json!({})).await;
+    let parsed = || counter(&h, "herald_event_data_parsed_total");
+    let before = parsed().await;
+
+    let mut reloaded = event("r-1");
+    reloaded["type"] = json!("com.qlik.v1.app.reload.finished");
+    reloaded["data"] = json!({"status": "s79", "log": "x".repeat(100_000)});
+    assert_eq!(h.publish(reloaded.clone()).await, 10);
+    assert_eq!(
+        parsed().await - before,
+        1.0,
+        "one parse for 10 filters of 80 terms"
+    );
+
+    reloaded["id"] = json!("r-2");
+    reloaded["data"]["status"] = json!("s80");
+    assert_eq!(h.publish(reloaded).await, 0);
+    assert_eq!(parsed().await - before, 2.0);
+
+    // No filter asks for data.status: data is not parsed.
+    assert_eq!(h.publish(event("c-1")).await, 1);
+    assert_eq!(parsed().await - before, 2.0);
 }

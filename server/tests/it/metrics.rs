@@ -22,7 +22,16 @@ on_both_databases!(
 );
 
 /// The labels a metric may carry; none identifies a tenant, webhook, URL or user.
-const LABELS: [&str; 4] = ["outcome", "reason", "state", "le"];
+const LABELS: [&str; 5] = ["outcome", "reason", "state", "stage", "le"];
+
+/// How many observations the stage histogram `stage` holds.
+fn stage_count(scrape: &Scrape, stage: &str) -> f64 {
+    value(
+        scrape,
+        "herald_delivery_stage_seconds_count",
+        &[("stage", stage)],
+    )
+}
 
 async fn scrape(h: &Harness) -> (Scrape, String) {
     let response = h.app.api_get("/metrics", None).await;
@@ -91,6 +100,18 @@ async fn counters_and_gauges_follow_the_work(engine: Engine) {
         ),
         0.0
     );
+    for stage in [
+        "ingest_request",
+        "commit_wait",
+        "commit",
+        "queued",
+        "prepare",
+        "exchange",
+        "record",
+    ] {
+        assert_eq!(stage_count(&before, stage), 0.0, "{stage}");
+    }
+    assert_eq!(value(&before, "herald_ingest_commits_total", &[]), 0.0);
     assert_eq!(value(&before, "herald_deliveries_due", &[]), 0.0);
     assert_eq!(value(&before, "herald_deliveries_in_flight", &[]), 0.0);
     for reason in [
@@ -155,6 +176,15 @@ async fn counters_and_gauges_follow_the_work(engine: Engine) {
         ),
         1.0
     );
+    // Three publish requests, each written by the group commit; four attempts, each timed
+    // through its stages (recording is counted once it is written).
+    for stage in ["ingest_request", "commit_wait", "commit"] {
+        assert_eq!(stage_count(&after, stage), 3.0, "{stage}: {text}");
+    }
+    assert_eq!(value(&after, "herald_ingest_commits_total", &[]), 3.0);
+    for stage in ["queued", "prepare", "exchange"] {
+        assert_eq!(stage_count(&after, stage), 4.0, "{stage}: {text}");
+    }
 
     // With the workers stopped, a new event waits in the queue.
     h.shut_down_workers(Duration::from_secs(5)).await;
