@@ -168,7 +168,7 @@ impl Metrics {
         .expect("valid gauge");
         let deliveries_in_flight = IntGauge::new(
             "herald_deliveries_in_flight",
-            "Delivery attempts this process's workers are sending or recording right now.",
+            "Worker slots in use: delivery requests this process is sending right now.",
         )
         .expect("valid gauge");
         let webhooks_disabled = IntGaugeVec::new(

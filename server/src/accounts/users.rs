@@ -226,7 +226,7 @@ impl Accounts {
                 now,
             )
             .await?;
-            deliveries::end_pending_of_disabled(&mut tx, &tenant, WEBHOOK_DISABLED).await?;
+            deliveries::end_pending_of_disabled(&mut tx, &tenant, WEBHOOK_DISABLED, now).await?;
             for purpose in [LinkPurpose::Invite, LinkPurpose::PasswordReset] {
                 links::withdraw_for_user(&mut tx, &tenant, user_id, purpose).await?;
             }
@@ -237,7 +237,12 @@ impl Accounts {
         let updated = users::get(&mut tx, &tenant, user_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        tx.commit().await?;
+        if active {
+            tx.commit().await?;
+        } else {
+            // The owner's user-level webhooks were disabled.
+            self.db().commit_webhook_change(tx, &tenant).await?;
+        }
         tracing::info!(%user_id, tenant_id = %tenant, active, by = caller.user_id(), "user status changed");
         summary(&updated)
     }

@@ -154,9 +154,16 @@ pub struct Settings {
     #[arg(long, env = "HERALD_DELIVERY_WORKERS", default_value_t = 256, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub delivery_workers: u16,
 
-    /// Delivery attempts in flight at once to one webhook in this process.
-    #[arg(long, env = "HERALD_PER_WEBHOOK_IN_FLIGHT", default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    /// The most delivery attempts in flight at once to one webhook in this process: each
+    /// webhook starts at 2, gains one per quick success while it uses all it has, and halves on
+    /// a timeout, 429, 5xx or slow answer.
+    #[arg(long, env = "HERALD_PER_WEBHOOK_IN_FLIGHT", default_value_t = 64, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub per_webhook_in_flight: u16,
+
+    /// The most deliveries this process holds in memory (queued for a worker slot, in flight
+    /// or being recorded); the others wait in the database.
+    #[arg(long, env = "HERALD_DELIVERY_QUEUE", default_value_t = 4096, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub delivery_queue: u32,
 
     /// The `User-Agent` header of every delivery.
     #[arg(
@@ -507,6 +514,7 @@ impl Settings {
             failing_period: self.failing_period,
             workers: usize::from(self.delivery_workers),
             per_webhook_in_flight: usize::from(self.per_webhook_in_flight),
+            delivery_queue: self.delivery_queue as usize,
             user_agent: self.user_agent.clone(),
             allowed_networks,
             allowed_hosts,
@@ -598,6 +606,7 @@ mod tests {
             ("--retry-schedule", "5s,soon"),
             ("--user-agent", "bad\nagent"),
             ("--delivery-workers", "0"),
+            ("--delivery-queue", "0"),
         ] {
             assert!(parse(&[flag, value]).is_err(), "{flag} {value}");
         }

@@ -254,13 +254,12 @@ pub async fn list(
         .await?)
 }
 
-/// A due delivery a worker has claimed.
+/// A due delivery a worker has claimed, as it was before the claim.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Claimed {
-    pub id: String,
-    pub webhook_id: String,
-    /// When it was due (`next_attempt_at` before the claim).
-    #[sqlx(rename = "next_attempt_at")]
+    #[sqlx(flatten)]
+    pub delivery: DeliveryRow,
+    /// When it was due (its `next_attempt_at` before the claim moved it to the lease's end).
     pub due: i64,
 }
 
@@ -307,7 +306,7 @@ pub async fn claim_due(
         Backend::Sqlite => "",
     };
     let sql = format!(
-        "SELECT id, webhook_id, next_attempt_at FROM deliveries WHERE {} \
+        "SELECT {COLUMNS}, next_attempt_at AS due FROM deliveries WHERE {} \
          ORDER BY next_attempt_at LIMIT {limit}{lock}",
         conditions.join(" AND ")
     );
@@ -317,7 +316,7 @@ pub async fn claim_due(
         .await?;
     let claimed: Vec<Claimed> = candidates
         .into_iter()
-        .filter(|candidate| room(&candidate.webhook_id))
+        .filter(|candidate| room(&candidate.delivery.webhook_id))
         .collect();
     if claimed.is_empty() {
         return Ok(claimed);
@@ -325,7 +324,7 @@ pub async fn claim_due(
     let mut binds = Binds::default();
     let token = binds.text(token);
     let until = binds.push(SortValue::Int(lease_until));
-    let ids: Vec<String> = claimed.iter().map(|c| binds.text(&c.id)).collect();
+    let ids: Vec<String> = claimed.iter().map(|c| binds.text(&c.delivery.id)).collect();
     let sql = format!(
         "UPDATE deliveries SET lease_token = {token}, next_attempt_at = {until} \
          WHERE id IN ({})",
@@ -418,22 +417,46 @@ pub async fn end_claimed(
 }
 
 /// Ends every pending delivery of the tenant's disabled webhooks as `fail` with `message`
-/// (a disabled webhook sends nothing more); how many. A worker holding one of them finds its lease gone.
+/// (a disabled webhook sends nothing more); how many. Deliveries under a live lease at `now`
+/// are left to their holder: an attempt under way is recorded as it really happened and
+/// then ended ([`end_if_webhook_disabled`]), one not started yet is not sent.
 pub async fn end_pending_of_disabled(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     message: &str,
+    now: i64,
 ) -> Result<u64> {
     let done = sqlx::query(
         "UPDATE deliveries SET status = 'fail', status_message = $2, next_attempt_at = NULL, \
-         lease_token = NULL WHERE status = 'pending' AND tenant_id = $1 AND webhook_id IN \
+         lease_token = NULL WHERE status = 'pending' AND tenant_id = $1 \
+         AND (lease_token IS NULL OR next_attempt_at <= $3) AND webhook_id IN \
          (SELECT id FROM webhooks WHERE tenant_id = $1 AND enabled = 0)",
     )
     .bind(tenant.as_str())
     .bind(message)
+    .bind(now)
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// Ends the pending delivery `id` as `fail` with `message` if its webhook is disabled (its
+/// attempt was under way when that happened); whether it did.
+pub async fn end_if_webhook_disabled(
+    conn: &mut AnyConnection,
+    id: &str,
+    message: &str,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE deliveries SET status = 'fail', status_message = $2, next_attempt_at = NULL, \
+         lease_token = NULL WHERE id = $1 AND status = 'pending' \
+         AND webhook_id IN (SELECT id FROM webhooks WHERE enabled = 0)",
+    )
+    .bind(id)
+    .bind(message)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// Gives back the leases of `token` (at shutdown): those deliveries are due again at once.

@@ -18,6 +18,7 @@ mod tenant_id;
 pub mod tenants;
 mod url;
 pub mod users;
+pub mod webhook_changes;
 pub mod webhooks;
 
 use std::{sync::Arc, time::Duration};
@@ -32,6 +33,7 @@ use sqlx::{
 pub use instance_lock::{lock_path, InstanceLock, InstanceLockError};
 pub use tenant_id::TenantId;
 pub use url::{DatabaseUrl, DatabaseUrlError, DEFAULT_SQLITE_FILE};
+pub use webhook_changes::WebhookChanges;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -92,6 +94,8 @@ pub struct Database {
     postgres_url: Option<String>,
     /// Kept alive with the pool: dropping it would let a second Herald open the SQLite file.
     _instance_lock: Option<Arc<InstanceLock>>,
+    /// Which tenants' webhooks were written, for the delivery workers' copies.
+    webhook_changes: WebhookChanges,
 }
 
 impl Database {
@@ -163,6 +167,7 @@ impl Database {
                 DatabaseUrl::Sqlite { .. } => None,
             },
             _instance_lock: instance_lock,
+            webhook_changes: WebhookChanges::default(),
         })
     }
 
@@ -184,6 +189,24 @@ impl Database {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
         }
+    }
+
+    /// Commits `tx`, which wrote `tenant`'s webhooks, and makes the change known to the
+    /// delivery workers of every node (see `webhook_changes`).
+    pub async fn commit_webhook_change(
+        &self,
+        mut tx: Transaction<'static, Any>,
+        tenant: &TenantId,
+    ) -> crate::error::Result<()> {
+        webhook_changes::announce(&mut tx, self.backend, tenant.as_str()).await?;
+        tx.commit().await?;
+        self.webhook_changes.changed(tenant.as_str());
+        Ok(())
+    }
+
+    /// Which tenants' webhooks were written since when.
+    pub fn webhook_changes(&self) -> &WebhookChanges {
+        &self.webhook_changes
     }
 
     /// Which engine this is, for the few statements that differ.

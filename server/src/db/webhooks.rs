@@ -314,7 +314,24 @@ pub async fn get_by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<Webh
     )
 }
 
-/// Counts a failed attempt toward the failure threshold (SPEC §5.5): since when every attempt
+/// The webhooks with the ids `ids` that exist (the delivery workers' view of a claimed batch).
+pub async fn get_many_by_id(conn: &mut AnyConnection, ids: &[&str]) -> Result<Vec<WebhookRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM webhooks WHERE id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(&mut *conn).await?)
+}
+
+/// Counts a failed attempt toward the failure threshold: since when every attempt
 /// has failed, and — when the attempt ended its delivery as `fail` — one more failed delivery
 /// in a row. Answers `(failed deliveries in a row, failing since)`.
 pub async fn note_failure(
@@ -349,7 +366,8 @@ pub async fn reset_failures(conn: &mut AnyConnection, id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Herald disables a webhook (SPEC §5.5); false when it was disabled already.
+/// Herald disables a webhook (endpoint gone, failure threshold); false when it was disabled
+/// already.
 pub async fn disable(
     conn: &mut AnyConnection,
     id: &str,

@@ -1,16 +1,22 @@
-//! The delivery engine: events in (`ingest`, written together by `group_commit`), the request each delivery makes
-//! (`payload`, `request`, `signature`), where it may go (`address_policy`, `resolver`), one
-//! attempt (`send`), what follows it (`schedule`), the workers that claim and record
-//! (`worker`), history, resend and test events (`history`), and the purge (`retention`).
+//! The delivery engine: events in (`ingest`, written together by `group_commit`; `matching`
+//! picks their webhooks), the request each delivery makes (`payload`, `request`,
+//! `signature`), where it may go (`address_policy`, `resolver`), the workers that claim due
+//! deliveries and give worker slots in turns (`worker`, `fair_queue`, `concurrency`), one
+//! attempt (`attempt`, `send`), what follows it (`schedule`) and its recording (`recorder`),
+//! history, resend and test events (`history`), and the purge (`retention`).
 
 pub mod address_policy;
+mod attempt;
+mod concurrency;
 pub mod event;
 mod examples;
+mod fair_queue;
 mod group_commit;
 mod history;
 mod ingest;
 pub mod matching;
 pub mod payload;
+mod recorder;
 pub mod request;
 pub mod resolver;
 pub mod retention;
@@ -20,20 +26,18 @@ mod settings;
 pub mod signature;
 mod worker;
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex, OnceLock, PoisonError},
-};
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{Notify, Semaphore};
 
 use crate::{clock::SharedClock, crypto::Keyring, db::Database, metrics::Metrics};
 
+pub use attempt::WEBHOOK_DISABLED;
 pub use history::DeliveryListRequest;
 pub use ingest::{Accepted, IngestError};
 pub use send::ClientError;
 pub use settings::{DeliverySettings, DEFAULT_RETRY_SCHEDULE};
-pub use worker::{Stopped, Workers, WEBHOOK_DISABLED};
+pub use worker::{Stopped, Workers};
 
 /// The engine: one per process, shared by the REST handlers, the console and the workers.
 #[derive(Clone)]
@@ -47,14 +51,12 @@ struct Inner {
     keyring: Arc<Keyring>,
     settings: DeliverySettings,
     sender: send::Sender,
-    /// Wakes the claiming loop: new deliveries, a finished attempt, a notification from
-    /// another node.
+    /// Wakes the claiming loop: new deliveries, room for more, a notification from another
+    /// node.
     wake: Notify,
-    /// Attempts in flight in this process.
+    /// Worker slots: exchanges in flight in this process.
     permits: Arc<Semaphore>,
     metrics: Arc<Metrics>,
-    /// Attempts in flight per webhook in this process.
-    in_flight: Mutex<HashMap<String, usize>>,
     /// Where ingestion requests queue to be written together, started by the first one.
     committer: OnceLock<group_commit::Committer>,
 }
@@ -83,7 +85,6 @@ impl DeliveryEngine {
                 sender,
                 wake: Notify::new(),
                 metrics,
-                in_flight: Mutex::new(HashMap::new()),
                 committer: OnceLock::new(),
             }),
         })
@@ -104,8 +105,8 @@ impl DeliveryEngine {
         &self.inner.metrics
     }
 
-    /// How many worker slots are busy: attempts being sent or waiting to be recorded (a
-    /// console resend runs outside the workers and is not counted).
+    /// How many worker slots are busy: exchanges under way (a result waiting to be recorded
+    /// no longer holds one; a console resend runs outside the workers and is not counted).
     pub fn attempts_in_flight(&self) -> usize {
         self.inner
             .settings
@@ -124,12 +125,5 @@ impl DeliveryEngine {
 
     fn now_millis(&self) -> i64 {
         crate::timestamps::to_millis(self.inner.clock.now())
-    }
-
-    fn in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
-        self.inner
-            .in_flight
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -22,8 +22,12 @@ pub struct DeliverySettings {
     pub failing_period: Duration,
     /// Attempts in flight at once in this process.
     pub workers: usize,
-    /// Attempts in flight at once to one webhook in this process.
+    /// The most attempts in flight at once to one webhook in this process: its limit starts
+    /// low, grows while the endpoint answers quickly and halves when it fails or slows down.
     pub per_webhook_in_flight: usize,
+    /// The most deliveries this process holds in memory (queued for a worker, in flight or
+    /// being recorded); the rest wait in the database.
+    pub delivery_queue: usize,
     /// The `User-Agent` of every delivery.
     pub user_agent: String,
     /// Networks deliveries may reach although they are not public.
@@ -64,7 +68,8 @@ impl Default for DeliverySettings {
             failure_threshold: 5,
             failing_period: Duration::from_secs(5 * 24 * 3600),
             workers: 256,
-            per_webhook_in_flight: 8,
+            per_webhook_in_flight: 64,
+            delivery_queue: 4096,
             user_agent: "Qlik Webhook".into(),
             allowed_networks: Vec::new(),
             allowed_hosts: Vec::new(),

@@ -98,7 +98,7 @@ impl Webhooks {
         serialize_on(&mut tx, &format!("webhook:{id}")).await?;
         visible_row(&mut tx, caller, id).await?;
         webhooks::delete(&mut tx, &tenant, id).await?;
-        tx.commit().await?;
+        self.db().commit_webhook_change(tx, &tenant).await?;
         tracing::info!(webhook_id = id, tenant_id = %tenant, by = caller.user_id(), "webhook deleted");
         Ok(())
     }

@@ -209,18 +209,20 @@ impl Webhooks {
         if existing.is_some() {
             webhooks::update(&mut tx, &tenant, &row, &checked.event_types).await?;
             match (was_enabled, enabled) {
-                // Disabled by a person: what was still pending ends now (SPEC §5.5).
+                // Disabled by a person: what was still pending ends now.
                 (Some(true), false) => {
-                    deliveries::end_pending_of_disabled(&mut tx, &tenant, WEBHOOK_DISABLED).await?;
+                    deliveries::end_pending_of_disabled(&mut tx, &tenant, WEBHOOK_DISABLED, now)
+                        .await?;
                 }
                 // Enabled again: the failure threshold starts over.
                 (Some(false), true) => webhooks::reset_failures(&mut tx, &id).await?,
                 _ => {}
             }
+            self.db().commit_webhook_change(tx, &tenant).await?;
         } else {
             webhooks::insert(&mut tx, &tenant, &row, &checked.event_types).await?;
+            tx.commit().await?;
         }
-        tx.commit().await?;
         tracing::info!(
             webhook_id = %id,
             tenant_id = %tenant,

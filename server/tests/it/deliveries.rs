@@ -41,7 +41,7 @@ on_both_databases!(
 
 const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
-fn hex_hmac(secret: &str, message: &[u8]) -> String {
+pub fn hex_hmac(secret: &str, message: &[u8]) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("key");
     mac.update(message);
     mac.finalize()
@@ -1036,7 +1036,7 @@ async fn deactivating_the_owner_ends_pending_deliveries(engine: Engine) {
 }
 
 /// How many of the webhook's deliveries are leased, read from the database.
-async fn leased(h: &Harness, webhook_id: &str) -> i64 {
+pub async fn leased(h: &Harness, webhook_id: &str) -> i64 {
     let mut conn = h.app.state.db.connection().await.expect("connection");
     let (count,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM deliveries WHERE webhook_id = $1 AND lease_token IS NOT NULL",

@@ -128,7 +128,7 @@ async fn only_tenant_admins_manage_users_and_keys(engine: Engine) {
 }
 
 /// A second tenant with its own signed-in TenantAdmin.
-async fn second_tenant(app: &TestApp) -> String {
+pub async fn second_tenant(app: &TestApp) -> String {
     let (_, link) = app
         .state
         .accounts
