@@ -41,6 +41,26 @@ impl AttemptOutcome {
     }
 }
 
+/// Where the workers got a delivery from, as the `source` label of
+/// `herald_deliveries_queued_total` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueuedFrom {
+    /// Handed over by the ingestion that created it, without a database read.
+    Ingestion,
+    /// Claimed from the database: a retry, another node's or a restarted node's work, or
+    /// more than the workers had room for at ingestion.
+    Database,
+}
+
+impl QueuedFrom {
+    fn label(self) -> &'static str {
+        match self {
+            QueuedFrom::Ingestion => "ingestion",
+            QueuedFrom::Database => "database",
+        }
+    }
+}
+
 /// A step on a delivery's way through this process, as the `stage` label of
 /// `herald_delivery_stage_seconds` names it: where the time between a publish and a recorded
 /// attempt goes (the benchmark prints their means).
@@ -93,6 +113,7 @@ pub struct Metrics {
     events_accepted: IntCounter,
     event_data_parsed: IntCounter,
     ingest_commits: IntCounter,
+    deliveries_queued: IntCounterVec,
     attempts: IntCounterVec,
     attempt_seconds: Histogram,
     stage_seconds: HistogramVec,
@@ -127,6 +148,15 @@ impl Metrics {
         let ingest_commits = IntCounter::new(
             "herald_ingest_commits_total",
             "Transactions that wrote accepted events: requests arriving together share one.",
+        )
+        .expect("valid counter");
+        let deliveries_queued = IntCounterVec::new(
+            Opts::new(
+                "herald_deliveries_queued_total",
+                "Deliveries queued for this process's workers, by source: ingestion (handed over \
+                 when created) or database (claimed).",
+            ),
+            &["source"],
         )
         .expect("valid counter");
         let attempts = IntCounterVec::new(
@@ -196,6 +226,7 @@ impl Metrics {
             Box::new(events_accepted.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(event_data_parsed.clone()),
             Box::new(ingest_commits.clone()),
+            Box::new(deliveries_queued.clone()),
             Box::new(attempts.clone()),
             Box::new(attempt_seconds.clone()),
             Box::new(stage_seconds.clone()),
@@ -217,6 +248,9 @@ impl Metrics {
         ] {
             attempts.with_label_values(&[outcome.label()]);
         }
+        for source in [QueuedFrom::Ingestion, QueuedFrom::Database] {
+            deliveries_queued.with_label_values(&[source.label()]);
+        }
         for stage in Stage::ALL {
             stage_seconds.with_label_values(&[stage.label()]);
         }
@@ -225,6 +259,7 @@ impl Metrics {
             events_accepted,
             event_data_parsed,
             ingest_commits,
+            deliveries_queued,
             attempts,
             attempt_seconds,
             stage_seconds,
@@ -250,6 +285,13 @@ impl Metrics {
     /// Counts a transaction of the ingestion group commit.
     pub fn ingest_commit(&self) {
         self.ingest_commits.inc();
+    }
+
+    /// Counts `count` deliveries queued for the workers from `source`.
+    pub fn deliveries_queued(&self, source: QueuedFrom, count: usize) {
+        self.deliveries_queued
+            .with_label_values(&[source.label()])
+            .inc_by(u64::try_from(count).unwrap_or(u64::MAX));
     }
 
     /// Counts a recorded attempt that took `duration`.

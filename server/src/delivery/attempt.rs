@@ -55,6 +55,19 @@ pub(super) struct Made {
     pub recording: Option<Recording>,
     /// What the exchange says about the endpoint's capacity.
     pub signal: Signal,
+    /// How long the exchange took, if a request was made.
+    pub took: Option<Duration>,
+}
+
+impl Made {
+    /// Nothing was sent.
+    pub fn nothing() -> Self {
+        Self {
+            recording: None,
+            signal: Signal::Neutral,
+            took: None,
+        }
+    }
 }
 
 impl DeliveryEngine {
@@ -124,10 +137,7 @@ impl DeliveryEngine {
         if webhook.enabled == 0 {
             let mut conn = self.db().connection().await?;
             deliveries::end_claimed(&mut conn, &delivery.id, token, WEBHOOK_DISABLED).await?;
-            return Ok(Made {
-                recording: None,
-                signal: Signal::Neutral,
-            });
+            return Ok(Made::nothing());
         }
         let preparing = Instant::now();
         let now = self.inner.clock.now();
@@ -162,6 +172,7 @@ impl DeliveryEngine {
         Ok(Made {
             recording: Some(self.judge(job, now, duration, &outcome, url, shown)),
             signal,
+            took: Some(duration),
         })
     }
 

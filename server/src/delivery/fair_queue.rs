@@ -9,9 +9,19 @@
 //! gives while they have free slots, and report each exchange's end with
 //! [`FairQueue::finished`].
 
-use std::collections::{HashMap, VecDeque};
+use std::{
+    collections::{HashMap, VecDeque},
+    time::Duration,
+};
 
 use super::concurrency::{Limit, Signal};
+
+/// The fewest attempts of a webhook held in memory, as a multiple of its limit: enough to keep
+/// it busy while more are fetched.
+const HELD_PER_LIMIT: usize = 2;
+
+/// The weight of the newest exchange in a webhook's average exchange time.
+const AVERAGE_WEIGHT: f64 = 0.125;
 
 /// One webhook's queue, what it has in flight and its limit.
 #[derive(Debug)]
@@ -22,6 +32,8 @@ struct Webhook<J> {
     /// Attempts ended but not recorded yet: still held in memory (and under lease).
     recording: usize,
     limit: Limit,
+    /// How long its exchanges take, on average (none finished yet: unknown).
+    average: Option<Duration>,
     /// Whether it is in its tenant's turn list.
     listed: bool,
 }
@@ -59,11 +71,14 @@ pub struct FairQueue<J> {
     ceiling: usize,
     /// The most attempts in flight for one tenant.
     tenant_share: usize,
+    /// How long a lease lasts: an attempt should start within half of it.
+    lease: Duration,
 }
 
 impl<J> FairQueue<J> {
-    /// A queue for `slots` worker slots whose webhooks' limits grow up to `ceiling`.
-    pub fn new(slots: usize, ceiling: usize) -> Self {
+    /// A queue for `slots` worker slots whose webhooks' limits grow up to `ceiling`, holding
+    /// attempts under leases of `lease`.
+    pub fn new(slots: usize, ceiling: usize, lease: Duration) -> Self {
         Self {
             webhooks: HashMap::new(),
             tenants: HashMap::new(),
@@ -71,6 +86,7 @@ impl<J> FairQueue<J> {
             held: 0,
             ceiling,
             tenant_share: slots.div_ceil(2).max(1),
+            lease,
         }
     }
 
@@ -86,6 +102,7 @@ impl<J> FairQueue<J> {
                 in_flight: 0,
                 recording: 0,
                 limit: Limit::new(ceiling),
+                average: None,
                 listed: false,
             });
         entry.queued.push_back(job);
@@ -137,12 +154,21 @@ impl<J> FairQueue<J> {
         None
     }
 
-    /// The exchange of an attempt to `webhook` ended with `signal`: its slot is free, its
-    /// limit moves, and the attempt stays held until [`FairQueue::recorded`].
-    pub fn finished(&mut self, webhook: &str, signal: Signal) {
+    /// The exchange of an attempt to `webhook` ended with `signal` after `took` (`None`: no
+    /// request was made): its slot is free, its limit moves, and the attempt stays held until
+    /// [`FairQueue::recorded`].
+    pub fn finished(&mut self, webhook: &str, signal: Signal, took: Option<Duration>) {
         let Some(entry) = self.webhooks.get_mut(webhook) else {
             return;
         };
+        if let Some(took) = took {
+            entry.average = Some(match entry.average {
+                Some(average) => {
+                    average.mul_f64(1.0 - AVERAGE_WEIGHT) + took.mul_f64(AVERAGE_WEIGHT)
+                }
+                None => took,
+            });
+        }
         entry.in_flight = entry.in_flight.saturating_sub(1);
         entry.recording += 1;
         let in_flight = entry.in_flight;
@@ -194,20 +220,42 @@ impl<J> FairQueue<J> {
     }
 
     /// How many attempts `webhook` may have in flight now.
+    #[cfg(test)]
     pub fn limit_of(&self, webhook: &str) -> usize {
         self.webhooks
             .get(webhook)
             .map_or(Limit::new(self.ceiling).get(), |entry| entry.limit.get())
     }
 
-    /// Webhooks holding at least `bound(limit)` attempts: no more should be claimed for them.
-    pub fn full(&self, bound: impl Fn(usize) -> usize) -> Vec<String> {
+    /// How many attempts `webhook` may hold: twice its limit, or as many as its limit gets
+    /// through in half a lease at its average exchange time, whichever is more — a fast
+    /// endpoint's backlog is fetched in large batches, a slow one's few at a time, and each
+    /// attempt starts well within its lease.
+    pub fn share(&self, webhook: &str) -> usize {
+        let Some(entry) = self.webhooks.get(webhook) else {
+            return HELD_PER_LIMIT * Limit::new(self.ceiling).get();
+        };
+        let limit = entry.limit.get();
+        let floor = HELD_PER_LIMIT * limit;
+        let Some(average) = entry.average else {
+            return floor;
+        };
+        let turns = self.lease.as_secs_f64() / 2.0 / average.as_secs_f64().max(0.000_1);
+        let by_pace = (limit as f64 * turns).min(1_000_000.0) as usize;
+        floor.max(by_pace)
+    }
+
+    /// Whether `webhook` may hold `more` attempts besides those it holds.
+    pub fn has_room(&self, webhook: &str, more: usize) -> bool {
+        self.held_for(webhook) + more < self.share(webhook)
+    }
+
+    /// Webhooks holding their whole share: no more should be fetched for them.
+    pub fn full(&self) -> Vec<String> {
         self.webhooks
-            .iter()
-            .filter(|(_, entry)| {
-                entry.queued.len() + entry.in_flight + entry.recording >= bound(entry.limit.get())
-            })
-            .map(|(id, _)| id.clone())
+            .keys()
+            .filter(|id| !self.has_room(id, 0))
+            .cloned()
             .collect()
     }
 
@@ -271,7 +319,7 @@ mod tests {
 
     #[test]
     fn tenants_take_turns_then_their_webhooks() {
-        let mut queue = FairQueue::new(256, 64);
+        let mut queue = FairQueue::new(256, 64, LEASE);
         for n in 0..6 {
             queue.push("a", &format!("a{}", n % 3), n);
         }
@@ -289,7 +337,7 @@ mod tests {
 
     #[test]
     fn a_webhook_at_its_limit_waits_while_others_go() {
-        let mut queue = FairQueue::new(256, 64);
+        let mut queue = FairQueue::new(256, 64, LEASE);
         for n in 0..10 {
             queue.push("dead", "slow", n);
         }
@@ -298,31 +346,34 @@ mod tests {
         queue.push("healthy", "fast", 101);
         assert_eq!(take_all(&mut queue), ["fast", "fast"]);
         // Timeouts halve the dead webhook's limit to one.
-        queue.finished("slow", Signal::Overloaded);
+        queue.finished("slow", Signal::Overloaded, Some(TIMEOUT));
         assert_eq!(queue.limit_of("slow"), 1);
         assert_eq!(queue.next(), None, "one still in flight, its limit is one");
-        queue.finished("slow", Signal::Overloaded);
+        queue.finished("slow", Signal::Overloaded, Some(TIMEOUT));
         assert_eq!(take_all(&mut queue), ["slow"]);
         // The healthy one grows while it answers quickly.
-        queue.finished("fast", Signal::Fast);
+        queue.finished("fast", Signal::Fast, Some(QUICK));
         assert_eq!(queue.limit_of("fast"), 3);
         assert_eq!(
-            queue.full(|limit| 2 * limit),
+            queue.full(),
             ["slow".to_owned()],
             "7 queued + 1 in flight + 2 being recorded ≥ 2 × 1"
         );
+        // Half a 30 s lease holds 1,500 exchanges of 10 ms: 3 at a time, 4,500 in all.
+        assert_eq!(queue.share("fast"), 4_500);
+        assert_eq!(queue.share("slow"), 2, "twice its limit, at the least");
     }
 
     #[test]
     fn held_attempts_are_counted_until_recorded_and_idle_webhooks_forgotten() {
-        let mut queue = FairQueue::new(256, 8);
+        let mut queue = FairQueue::new(256, 8, LEASE);
         queue.push("t", "w", 1);
         queue.push("t", "w", 2);
         queue.push("t", "other", 3);
         assert_eq!(queue.held(), 3);
         let (webhook, job) = queue.next().expect("an attempt");
         assert_eq!((webhook.as_str(), job), ("w", 1));
-        queue.finished("w", Signal::Fast);
+        queue.finished("w", Signal::Fast, Some(QUICK));
         assert_eq!(queue.held_for("w"), 2, "one queued, one being recorded");
         assert_eq!(queue.remove_queued("w"), [2]);
         assert_eq!(queue.held(), 2);
@@ -340,7 +391,7 @@ mod tests {
 
     #[test]
     fn a_tenant_holds_at_most_half_the_slots() {
-        let mut queue = FairQueue::new(8, 64);
+        let mut queue = FairQueue::new(8, 64, LEASE);
         for n in 0..10 {
             for _ in 0..2 {
                 queue.push("dead", &format!("d{n}"), n);
@@ -349,9 +400,13 @@ mod tests {
         assert_eq!(take_all(&mut queue).len(), 4, "half of 8 slots");
         queue.push("healthy", "h", 100);
         assert_eq!(take_all(&mut queue), ["h"]);
-        queue.finished("d0", Signal::Overloaded);
+        queue.finished("d0", Signal::Overloaded, Some(TIMEOUT));
         assert_eq!(take_all(&mut queue), ["d4"], "one slot back, one more turn");
     }
+
+    const LEASE: Duration = Duration::from_secs(30);
+    const TIMEOUT: Duration = Duration::from_secs(10);
+    const QUICK: Duration = Duration::from_millis(10);
 
     const INITIAL: usize = super::super::concurrency::INITIAL_LIMIT;
 }

@@ -5,22 +5,26 @@
 //!
 //! Each request is written under a savepoint of its own: one request's refusal (an event id
 //! taken by another body) rolls back only that request, never its neighbours. Every request
-//! hears its answer only after the transaction holding its events is committed.
+//! hears its answer only after the transaction holding its events is committed; the new
+//! deliveries then go straight to this node's workers (`handoff`).
 
-use std::{sync::Arc, time::Instant};
+use std::{
+    sync::{Arc, Weak},
+    time::Instant,
+};
 
 use app::error::AppError;
 use sqlx::{Acquire, AnyConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    ingest::{Accepted, EventWrite, IngestError, Written},
-    DeliveryEngine,
+    ingest::{Accepted, EventWrite, IngestError, Written as EventWritten},
+    DeliveryEngine, Inner,
 };
 use crate::{
     db::{deliveries, Database},
     error::Error,
-    metrics::{Metrics, Stage},
+    metrics::Stage,
 };
 
 /// Most requests written in one transaction.
@@ -34,6 +38,8 @@ const QUEUE: usize = 1024;
 pub(super) struct RequestWrite {
     pub is_batch: bool,
     pub events: Vec<EventWrite>,
+    /// The webhook changes its subscribers were read after (see `db::webhook_changes`).
+    pub generation: u64,
 }
 
 type Answer = std::result::Result<Vec<Accepted>, IngestError>;
@@ -53,7 +59,7 @@ impl DeliveryEngine {
     pub(super) async fn group_commit(&self, write: RequestWrite) -> Answer {
         let committer = self.inner.committer.get_or_init(|| {
             let (queue, requests) = mpsc::channel(QUEUE);
-            tokio::spawn(run(self.db().clone(), self.inner.metrics.clone(), requests));
+            tokio::spawn(run(Arc::downgrade(&self.inner), requests));
             queue
         });
         let (answer, answered) = oneshot::channel();
@@ -72,8 +78,9 @@ impl DeliveryEngine {
 }
 
 /// The committer: takes whatever requests are queued (at most [`MAX_GROUP`]) and writes them in
-/// one transaction. It ends when the engine, which holds the queue's sender, is gone.
-async fn run(db: Database, metrics: Arc<Metrics>, mut requests: mpsc::Receiver<Queued>) {
+/// one transaction. It holds the engine only while it writes a group, and ends when the engine,
+/// which holds the queue's sender, is gone.
+async fn run(engine: Weak<Inner>, mut requests: mpsc::Receiver<Queued>) {
     while let Some(first) = requests.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -82,49 +89,71 @@ async fn run(db: Database, metrics: Arc<Metrics>, mut requests: mpsc::Receiver<Q
                 Err(_) => break,
             }
         }
+        let Some(inner) = engine.upgrade() else {
+            return;
+        };
+        DeliveryEngine { inner }.commit_group(group).await;
+    }
+}
+
+impl DeliveryEngine {
+    /// Writes `group` in one transaction, hands the new deliveries to this node's workers and
+    /// answers each request.
+    async fn commit_group(&self, mut group: Vec<Queued>) {
+        let metrics = &self.inner.metrics;
         let began = Instant::now();
         for queued in &group {
             metrics.stage(Stage::CommitWait, began.duration_since(queued.since));
         }
-        let writes: Vec<&RequestWrite> = group.iter().map(|queued| &queued.write).collect();
-        let answers = match commit(&db, &writes).await {
-            Ok(answers) => {
+        let requests = group.len();
+        let mut writes: Vec<&mut RequestWrite> =
+            group.iter_mut().map(|queued| &mut queued.write).collect();
+        let handoff = self.lease_new_deliveries(&mut writes);
+        let writes: Vec<&RequestWrite> = writes.into_iter().map(|write| &*write).collect();
+        let written = match commit(self.db(), &writes).await {
+            Ok(written) => {
                 metrics.ingest_commit();
-                answers
+                written
             }
             Err(error) => {
-                tracing::warn!(%error, requests = group.len(), "ingestion group not committed");
-                group
-                    .iter()
+                tracing::warn!(%error, requests, "ingestion group not committed");
+                (0..requests)
                     .map(|_| Err(IngestError::Failed(error.for_each_caller())))
                     .collect()
             }
         };
+        let left_in_database = self.hand_off(handoff, &writes, &written);
+        if left_in_database {
+            self.wake();
+        }
         let took = began.elapsed();
-        for (queued, answer) in group.into_iter().zip(answers) {
+        for (queued, written) in group.into_iter().zip(written) {
             metrics.stage(Stage::Commit, took);
             // A publisher that left no longer waits; its events are stored all the same.
-            let _ = queued.answer.send(answer);
+            let _ = queued.answer.send(written.map(|(accepted, _)| accepted));
         }
     }
 }
 
-/// Writes each request under its own savepoint in one transaction; one answer per request.
-async fn commit(db: &Database, writes: &[&RequestWrite]) -> Result<Vec<Answer>, Error> {
+/// What one request wrote: its answer and the ids of the deliveries it stored.
+pub(super) type Written = std::result::Result<(Vec<Accepted>, Vec<String>), IngestError>;
+
+/// Writes each request under its own savepoint in one transaction.
+async fn commit(db: &Database, writes: &[&RequestWrite]) -> Result<Vec<Written>, Error> {
     let mut tx = db.begin().await?;
-    let mut answers = Vec::with_capacity(writes.len());
+    let mut written = Vec::with_capacity(writes.len());
     let mut made_any = false;
     for write in writes {
         let mut savepoint = tx.begin().await?;
         match write_request(&mut savepoint, write).await {
-            Ok(accepted) => {
+            Ok((accepted, stored)) => {
                 savepoint.commit().await?;
-                made_any |= accepted.iter().any(|event| event.deliveries > 0);
-                answers.push(Ok(accepted));
+                made_any |= !stored.is_empty();
+                written.push(Ok((accepted, stored)));
             }
             Err(refused) => {
                 savepoint.rollback().await?;
-                answers.push(Err(refused));
+                written.push(Err(refused));
             }
         }
     }
@@ -132,17 +161,22 @@ async fn commit(db: &Database, writes: &[&RequestWrite]) -> Result<Vec<Answer>, 
         deliveries::notify_due(&mut tx, db.backend()).await?;
     }
     tx.commit().await?;
-    Ok(answers)
+    Ok(written)
 }
 
-/// Writes one request's events, all or none.
-async fn write_request(conn: &mut AnyConnection, write: &RequestWrite) -> Answer {
+/// Writes one request's events, all or none: the answer, and the deliveries stored.
+async fn write_request(conn: &mut AnyConnection, write: &RequestWrite) -> Written {
     let mut accepted = Vec::with_capacity(write.events.len());
+    let mut stored = Vec::new();
     for (index, event) in write.events.iter().enumerate() {
         let deliveries = match event.write(conn).await? {
-            Written::New { deliveries } => deliveries.len(),
-            Written::Taken { same_body: true } => 0,
-            Written::Taken { same_body: false } => {
+            EventWritten::New { deliveries } => {
+                let count = deliveries.len();
+                stored.extend(deliveries);
+                count
+            }
+            EventWritten::Taken { same_body: true } => 0,
+            EventWritten::Taken { same_body: false } => {
                 let which = if write.is_batch {
                     format!("Event {index}")
                 } else {
@@ -162,5 +196,5 @@ async fn write_request(conn: &mut AnyConnection, write: &RequestWrite) -> Answer
             deliveries,
         });
     }
-    Ok(accepted)
+    Ok((accepted, stored))
 }

@@ -7,7 +7,7 @@
 //! bodies — happens here, before the write; the write itself is handed to the group commit,
 //! which writes concurrent requests together (see `group_commit`).
 
-use std::{collections::HashMap, time::Instant};
+use std::{collections::HashMap, sync::Arc, time::Instant};
 
 use app::{
     accounts::{Caller, Scope},
@@ -87,9 +87,6 @@ impl DeliveryEngine {
             .stage(Stage::IngestRequest, started.elapsed());
         let accepted = accepted?;
         let made: usize = accepted.iter().map(|event| event.deliveries).sum();
-        if made > 0 {
-            self.wake();
-        }
         self.inner.metrics.events_accepted(accepted.len());
         tracing::info!(tenant_id = %TenantId::of(caller), events = accepted.len(), deliveries = made, "events accepted");
         Ok(accepted)
@@ -105,6 +102,9 @@ impl DeliveryEngine {
         let tenant = TenantId::of(caller);
         let now = self.now_millis();
         let received_at = rfc3339(now);
+        // Read before the subscribers: a webhook changed after it is read again before an
+        // attempt is sent.
+        let generation = self.db().webhook_changes().current();
         let mut conn = self.db().connection().await?;
         let known: Vec<String> = catalogue::of_tenant(&mut conn, &tenant)
             .await?
@@ -177,6 +177,7 @@ impl DeliveryEngine {
         Ok(RequestWrite {
             is_batch: published.is_batch,
             events,
+            generation,
         })
     }
 
@@ -192,8 +193,9 @@ impl DeliveryEngine {
         now: i64,
     ) -> Result<EventWrite> {
         let shown = request::headers_json(&request::planned_headers(webhook, self.user_agent())?);
+        let webhook = Arc::new(webhook.clone());
         let target = Target {
-            webhook,
+            webhook: &webhook,
             shown_headers: &shown,
         };
         Ok(EventWrite::new(
@@ -208,15 +210,17 @@ impl DeliveryEngine {
 
 /// A webhook an event goes to, and the headers its deliveries show before their first attempt.
 struct Target<'a> {
-    webhook: &'a WebhookRow,
+    webhook: &'a Arc<WebhookRow>,
     shown_headers: &'a str,
 }
 
 /// One event as it is written: its row and one pending delivery per target.
 #[derive(Debug)]
 pub(super) struct EventWrite {
-    event: EventRow,
-    deliveries: Vec<DeliveryRow>,
+    pub event: Arc<EventRow>,
+    pub deliveries: Vec<DeliveryRow>,
+    /// The webhook of each delivery, as the plan read it.
+    pub webhooks: Vec<Arc<WebhookRow>>,
 }
 
 /// What writing an event did.
@@ -259,7 +263,7 @@ impl EventWrite {
             cloud_event_body: body_if_needed(Format::CloudEvents),
             received_at: now,
         };
-        let deliveries = targets
+        let deliveries: Vec<DeliveryRow> = targets
             .iter()
             .map(|target| DeliveryRow {
                 id: uuid::Uuid::new_v4().to_string(),
@@ -279,7 +283,14 @@ impl EventWrite {
                 request_headers: target.shown_headers.to_owned(),
             })
             .collect();
-        Self { event, deliveries }
+        Self {
+            event: Arc::new(event),
+            deliveries,
+            webhooks: targets
+                .iter()
+                .map(|target| target.webhook.clone())
+                .collect(),
+        }
     }
 
     /// The publisher's id of the event.

@@ -6,7 +6,7 @@
 //! times the number of filters: each subscriber's filter is parsed once per request and an
 //! event's `data` at most once, whatever the number of webhooks and filter terms.
 
-use std::cell::OnceCell;
+use std::{cell::OnceCell, sync::Arc};
 
 use app::webhooks::filter::{self, Attribute, Filter};
 
@@ -16,7 +16,7 @@ use crate::db::webhooks::WebhookRow;
 /// An enabled subscriber of an event type, its filter parsed.
 #[derive(Debug, Clone)]
 pub struct Subscriber {
-    pub webhook: WebhookRow,
+    pub webhook: Arc<WebhookRow>,
     owner_external_id: Option<String>,
     /// `None` without a filter; a stored filter that no longer parses matches nothing rather
     /// than everything.
@@ -34,7 +34,7 @@ impl Subscriber {
             }
         });
         Self {
-            webhook,
+            webhook: Arc::new(webhook),
             owner_external_id,
             filter,
         }

@@ -12,6 +12,7 @@ pub mod event;
 mod examples;
 mod fair_queue;
 mod group_commit;
+mod handoff;
 mod history;
 mod ingest;
 pub mod matching;
@@ -26,7 +27,7 @@ mod settings;
 pub mod signature;
 mod worker;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::{Notify, Semaphore};
 
@@ -59,6 +60,8 @@ struct Inner {
     metrics: Arc<Metrics>,
     /// Where ingestion requests queue to be written together, started by the first one.
     committer: OnceLock<group_commit::Committer>,
+    /// The workers while they run: ingestion hands them new deliveries.
+    running: Mutex<Option<Arc<worker::Run>>>,
 }
 
 impl DeliveryEngine {
@@ -86,6 +89,7 @@ impl DeliveryEngine {
                 wake: Notify::new(),
                 metrics,
                 committer: OnceLock::new(),
+                running: Mutex::new(None),
             }),
         })
     }

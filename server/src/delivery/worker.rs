@@ -29,7 +29,7 @@ use crate::{
         events, webhook_changes, webhooks,
     },
     error::Result,
-    metrics::Stage,
+    metrics::{QueuedFrom, Stage},
 };
 
 /// How long past the grace period a stop waits for the last results to be written.
@@ -37,11 +37,6 @@ const RECORDER_PATIENCE: Duration = Duration::from_secs(5);
 
 /// Most deliveries claimed in one go.
 const CLAIM_BATCH: usize = 500;
-
-/// The most attempts of one webhook held in memory (queued, in flight or being recorded), as a
-/// multiple of its concurrency limit: enough to keep it busy, few enough that each starts well
-/// within its lease.
-const HELD_PER_LIMIT: usize = 2;
 
 /// The background tasks of the engine. [`Workers::shutdown`] stops them gracefully; dropping
 /// this stops them at once (attempts in flight keep their leases until those expire).
@@ -54,8 +49,9 @@ pub struct Workers {
     others: Vec<JoinHandle<()>>,
 }
 
-/// What one start of the workers shares with the tasks it spawns.
-struct Run {
+/// What one start of the workers shares with the tasks it spawns (and with ingestion, which
+/// hands new deliveries to it).
+pub(super) struct Run {
     /// Set at shutdown: the claiming loop takes no more work.
     stop_claiming: CancellationToken,
     /// The attempts started, so shutdown can wait for them.
@@ -67,17 +63,20 @@ struct Run {
     /// Where attempts hand their results to the recorder, which ends once every holder of
     /// this run is gone.
     recordings: mpsc::UnboundedSender<Queued>,
-    dispatch: Mutex<Dispatch>,
+    pub(super) dispatch: Mutex<Dispatch>,
+    /// Claim tokens of deliveries leased to this node but never queued (handed over while it
+    /// stopped), given back at the end of the stop.
+    release_at_stop: Mutex<Vec<String>>,
 }
 
 /// The attempts this process holds, and what the last claim left in the database.
-struct Dispatch {
-    queue: FairQueue<Job>,
-    /// Webhooks left out of the last claim because they held all they may: when one of them
-    /// has room again, a claim may find more of its due deliveries.
+pub(super) struct Dispatch {
+    pub(super) queue: FairQueue<Job>,
+    /// Webhooks left out of the last claim because they held their share: when one of them
+    /// has room for many again, a claim may find more of its due deliveries.
     left_in_database: HashSet<String>,
-    /// The last claim filled all the room it had: more may be due.
-    claim_was_full: bool,
+    /// The last claim found no room in memory at all.
+    memory_was_full: bool,
 }
 
 /// What a graceful stop did.
@@ -101,6 +100,7 @@ impl Workers {
                 released: 0,
             };
         };
+        *lock(&self.engine.inner.running) = None;
         run.stop_claiming.cancel();
         if let Some(mut claiming) = self.claiming.take() {
             // A claim under way ends by queueing its attempts.
@@ -132,6 +132,7 @@ impl Workers {
         let abandoned = std::mem::take(&mut *lock(&run.abandoned));
         let abandoned_count = abandoned.len();
         tokens.extend(abandoned);
+        tokens.extend(std::mem::take(&mut *lock(&run.release_at_stop)));
         // The recorder writes what finished attempts handed it, then ends with the run.
         drop(run);
         if let Some(mut recorder) = self.recorder.take() {
@@ -161,6 +162,9 @@ impl Workers {
 
 impl Drop for Workers {
     fn drop(&mut self) {
+        if self.run.is_some() {
+            *lock(&self.engine.inner.running) = None;
+        }
         let tasks = self
             .claiming
             .iter()
@@ -172,7 +176,7 @@ impl Drop for Workers {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -191,11 +195,14 @@ impl DeliveryEngine {
                 queue: FairQueue::new(
                     self.inner.settings.workers,
                     self.inner.settings.per_webhook_in_flight,
+                    self.inner.settings.lease(),
                 ),
                 left_in_database: HashSet::new(),
-                claim_was_full: false,
+                memory_was_full: false,
             }),
+            release_at_stop: Mutex::new(Vec::new()),
         });
+        *lock(&self.inner.running) = Some(run.clone());
         let mut others = vec![tokio::spawn(self.clone().retention_loop())];
         if let Some(url) = self.db().postgres_url() {
             others.push(tokio::spawn(self.clone().listen_loop(url.to_owned())));
@@ -256,10 +263,10 @@ impl DeliveryEngine {
                 .delivery_queue
                 .saturating_sub(dispatch.queue.held())
                 .min(CLAIM_BATCH);
-            (room, dispatch.queue.full(|limit| HELD_PER_LIMIT * limit))
+            (room, dispatch.queue.full())
         };
         if room == 0 {
-            lock(&run.dispatch).claim_was_full = true;
+            lock(&run.dispatch).memory_was_full = true;
             return Ok(false);
         }
         let token: Arc<str> = uuid::Uuid::new_v4().to_string().into();
@@ -281,9 +288,8 @@ impl DeliveryEngine {
             },
             |webhook| {
                 let dispatch = lock(&run.dispatch);
-                let bound = HELD_PER_LIMIT * dispatch.queue.limit_of(webhook);
                 let count = taken.entry(webhook.to_owned()).or_default();
-                if dispatch.queue.held_for(webhook) + *count < bound {
+                if dispatch.queue.has_room(webhook, *count) {
                     *count += 1;
                     true
                 } else {
@@ -299,14 +305,42 @@ impl DeliveryEngine {
         {
             let mut dispatch = lock(&run.dispatch);
             dispatch.left_in_database = busy.into_iter().chain(left_out).collect();
-            dispatch.claim_was_full = full;
+            dispatch.memory_was_full = false;
+        }
+        self.queue_jobs(run, jobs, &token, QueuedFrom::Database);
+        Ok(full)
+    }
+
+    /// This process's running workers, if they run.
+    pub(super) fn running(&self) -> Option<Arc<Run>> {
+        lock(&self.inner.running).clone()
+    }
+
+    /// Queues `jobs`, leased under `token`, and starts what free slots allow; once the workers
+    /// are stopping, their leases are given back at the end of the stop instead.
+    pub(super) fn queue_jobs(
+        &self,
+        run: &Arc<Run>,
+        jobs: Vec<Job>,
+        token: &str,
+        source: QueuedFrom,
+    ) {
+        if jobs.is_empty() {
+            return;
+        }
+        if run.stop_claiming.is_cancelled() {
+            lock(&run.release_at_stop).push(token.to_owned());
+            return;
+        }
+        self.inner.metrics.deliveries_queued(source, jobs.len());
+        {
+            let mut dispatch = lock(&run.dispatch);
             for job in jobs {
                 let (tenant, webhook) = (job.delivery.tenant_id.clone(), job.webhook.id.clone());
                 dispatch.queue.push(&tenant, &webhook, job);
             }
         }
         self.dispatch(run);
-        Ok(full)
     }
 
     /// The attempts of claimed deliveries, with their webhooks and events read in one query
@@ -398,10 +432,7 @@ impl DeliveryEngine {
             let attempt = async {
                 match self.refreshed(job).await {
                     Ok(Some(job)) => self.make_attempt(&job).await,
-                    Ok(None) => Ok(Made {
-                        recording: None,
-                        signal: Signal::Neutral,
-                    }),
+                    Ok(None) => Ok(Made::nothing()),
                     Err(error) => Err(error),
                 }
             };
@@ -418,11 +449,13 @@ impl DeliveryEngine {
             None
         };
         drop(slot);
-        let signal = match &made {
-            Some(Ok(Made { signal, .. })) => *signal,
-            _ => Signal::Neutral,
+        let (signal, took) = match &made {
+            Some(Ok(Made { signal, took, .. })) => (*signal, *took),
+            _ => (Signal::Neutral, None),
         };
-        lock(&run.dispatch).queue.finished(&webhook_id, signal);
+        lock(&run.dispatch)
+            .queue
+            .finished(&webhook_id, signal, took);
         self.dispatch(&run);
         match made {
             Some(Ok(Made {
@@ -446,7 +479,18 @@ impl DeliveryEngine {
         let more_due = {
             let mut dispatch = lock(&run.dispatch);
             dispatch.queue.recorded(&webhook_id);
-            dispatch.claim_was_full || dispatch.left_in_database.remove(&webhook_id)
+            // Another claim is worth its transaction once there is room for many.
+            let memory_freed = dispatch.memory_was_full
+                && dispatch.queue.held() <= self.inner.settings.delivery_queue / 2;
+            let share_freed = dispatch.left_in_database.contains(&webhook_id)
+                && dispatch.queue.held_for(&webhook_id) <= dispatch.queue.share(&webhook_id) / 2;
+            if memory_freed {
+                dispatch.memory_was_full = false;
+            }
+            if share_freed {
+                dispatch.left_in_database.remove(&webhook_id);
+            }
+            memory_freed || share_freed
         };
         if more_due {
             self.wake();

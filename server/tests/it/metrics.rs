@@ -22,7 +22,7 @@ on_both_databases!(
 );
 
 /// The labels a metric may carry; none identifies a tenant, webhook, URL or user.
-const LABELS: [&str; 5] = ["outcome", "reason", "state", "stage", "le"];
+const LABELS: [&str; 6] = ["outcome", "reason", "state", "stage", "source", "le"];
 
 /// How many observations the stage histogram `stage` holds.
 fn stage_count(scrape: &Scrape, stage: &str) -> f64 {
@@ -112,6 +112,16 @@ async fn counters_and_gauges_follow_the_work(engine: Engine) {
         assert_eq!(stage_count(&before, stage), 0.0, "{stage}");
     }
     assert_eq!(value(&before, "herald_ingest_commits_total", &[]), 0.0);
+    for source in ["ingestion", "database"] {
+        assert_eq!(
+            value(
+                &before,
+                "herald_deliveries_queued_total",
+                &[("source", source)]
+            ),
+            0.0
+        );
+    }
     assert_eq!(value(&before, "herald_deliveries_due", &[]), 0.0);
     assert_eq!(value(&before, "herald_deliveries_in_flight", &[]), 0.0);
     for reason in [
@@ -185,6 +195,17 @@ async fn counters_and_gauges_follow_the_work(engine: Engine) {
     for stage in ["queued", "prepare", "exchange"] {
         assert_eq!(stage_count(&after, stage), 4.0, "{stage}: {text}");
     }
+    // Each new delivery went straight from ingestion to the workers; only the retry was
+    // claimed from the database.
+    let queued = |source| {
+        value(
+            &after,
+            "herald_deliveries_queued_total",
+            &[("source", source)],
+        )
+    };
+    assert_eq!(queued("ingestion"), 3.0, "{text}");
+    assert_eq!(queued("database"), 1.0, "{text}");
 
     // With the workers stopped, a new event waits in the queue.
     h.shut_down_workers(Duration::from_secs(5)).await;
