@@ -74,7 +74,8 @@ pub enum Stage {
     Commit,
     /// From a delivery being due (a first attempt: its event's arrival) to its attempt starting.
     Queued,
-    /// Reading what the attempt needs, opening secrets and signing.
+    /// Opening secrets and signing (what the attempt sends was read with its claim or handed
+    /// over by ingestion).
     Prepare,
     /// The HTTP exchange with the endpoint, response body included.
     Exchange,

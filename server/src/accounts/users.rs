@@ -226,7 +226,7 @@ impl Accounts {
                 now,
             )
             .await?;
-            deliveries::end_pending_of_disabled(&mut tx, &tenant, WEBHOOK_DISABLED, now).await?;
+            deliveries::end_pending_of_disabled(&mut tx, &tenant, WEBHOOK_DISABLED).await?;
             for purpose in [LinkPurpose::Invite, LinkPurpose::PasswordReset] {
                 links::withdraw_for_user(&mut tx, &tenant, user_id, purpose).await?;
             }

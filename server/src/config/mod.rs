@@ -385,9 +385,21 @@ impl Settings {
             .checked()
     }
 
-    /// Refuses a listen address on all interfaces without a public URL: links, the cookie and
-    /// the origin check would name `0.0.0.0`, which no browser can reach or send.
+    /// Refuses a listen address on all interfaces without a public URL (links, the cookie and
+    /// the origin check would name `0.0.0.0`, which no browser can reach or send), and a
+    /// retention shorter than the retry schedule (history would lose deliveries still retried).
     pub fn checked(self) -> Result<Self, SettingError> {
+        let retrying = self.delivery_settings().longest_retrying();
+        if self.retention <= retrying {
+            return Err(SettingError {
+                setting: "--retention (HERALD_RETENTION)",
+                reason: format!(
+                    "must be longer than the retry schedule, which can keep a delivery pending \
+                     for {} (its waits with 20 % jitter)",
+                    humantime::format_duration(std::time::Duration::from_secs(retrying.as_secs()))
+                ),
+            });
+        }
         if self.public_url.is_none() && self.listen.ip().is_unspecified() {
             return Err(SettingError {
                 setting: "--public-url (HERALD_PUBLIC_URL)",
@@ -610,6 +622,25 @@ mod tests {
         ] {
             assert!(parse(&[flag, value]).is_err(), "{flag} {value}");
         }
+    }
+
+    #[test]
+    fn a_retention_shorter_than_the_retry_schedule_is_refused() {
+        // The default schedule adds up to 22 h 42 min 35 s, 27 h 15 min with jitter.
+        let error = parse(&["--retention", "1day"])
+            .expect("well formed")
+            .checked()
+            .expect_err("shorter than the schedule");
+        assert!(error.to_string().contains("--retention"), "{error}");
+        assert!(error.to_string().contains("1day 3h 15m"), "{error}");
+        assert!(parse(&["--retention", "28h"])
+            .expect("valid")
+            .checked()
+            .is_ok());
+        let short = parse(&["--retention", "1day", "--retry-schedule", "1min,10min"])
+            .expect("valid")
+            .checked();
+        assert!(short.is_ok(), "a short schedule fits");
     }
 
     #[test]

@@ -52,62 +52,68 @@ pub struct AttemptRow {
 const ATTEMPT_COLUMNS: &str = "delivery_id, number, started_at, duration_ms, status_code, \
      error, response_headers, response_body";
 
-/// Stores a delivery.
-pub async fn insert(conn: &mut AnyConnection, row: &DeliveryRow) -> Result<()> {
-    let values = (1..=15)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    insert_selected(conn, row, &format!("VALUES ({values})")).await?;
+/// Stores a delivery; one with a lease token is leased for `lease_ms` from now on the
+/// database's clock.
+pub async fn insert(conn: &mut AnyConnection, row: &DeliveryRow, lease_ms: i64) -> Result<()> {
+    insert_selected(conn, row, lease_ms, |values| format!("VALUES ({values})")).await?;
     Ok(())
 }
 
-/// Stores a delivery if its webhook still exists and is enabled; whether it did. An event
-/// accepted while its subscriber is being deleted or disabled makes no delivery to it.
+/// Stores a delivery (leased as [`insert`] does) if its webhook still exists and is enabled;
+/// whether it did. An event accepted while its subscriber is being deleted or disabled makes
+/// no delivery to it.
 pub async fn insert_for_enabled_webhook(
     conn: &mut AnyConnection,
     row: &DeliveryRow,
+    lease_ms: i64,
 ) -> Result<bool> {
-    let values = (1..=15)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    insert_selected(
-        conn,
-        row,
-        &format!(
+    insert_selected(conn, row, lease_ms, |values| {
+        format!(
             "SELECT {values} WHERE EXISTS \
              (SELECT 1 FROM webhooks WHERE id = $3 AND enabled = 1)"
-        ),
-    )
+        )
+    })
     .await
 }
 
-/// `INSERT INTO deliveries (…) <source>`, `source` taking the row's values as `$1`…`$15`;
-/// whether a row was stored.
+/// `INSERT INTO deliveries (…) <source>`, `source` made from the row's values (`$1`…`$15` and
+/// the lease's end); whether a row was stored.
 async fn insert_selected(
     conn: &mut AnyConnection,
     row: &DeliveryRow,
-    source: &str,
+    lease_ms: i64,
+    source: impl FnOnce(&str) -> String,
 ) -> Result<bool> {
-    let done = sqlx::query(&format!("INSERT INTO deliveries ({COLUMNS}) {source}"))
-        .bind(&row.id)
-        .bind(&row.tenant_id)
-        .bind(&row.webhook_id)
-        .bind(&row.event_ref)
-        .bind(&row.event_type)
-        .bind(&row.format)
-        .bind(&row.status)
-        .bind(&row.status_message)
-        .bind(&row.trigger_kind)
-        .bind(row.triggered_at)
-        .bind(row.next_attempt_at)
-        .bind(&row.lease_token)
-        .bind(row.attempt_count)
-        .bind(&row.request_url)
-        .bind(&row.request_headers)
-        .execute(&mut *conn)
-        .await?;
+    let now = Backend::of(conn).now_millis_sql();
+    let values = (1..=15)
+        .map(|n| format!("${n}"))
+        .chain([format!(
+            "CASE WHEN $12 IS NULL THEN NULL ELSE {now} + $16 END"
+        )])
+        .collect::<Vec<_>>()
+        .join(", ");
+    let done = sqlx::query(&format!(
+        "INSERT INTO deliveries ({COLUMNS}, lease_expires_at) {}",
+        source(&values)
+    ))
+    .bind(&row.id)
+    .bind(&row.tenant_id)
+    .bind(&row.webhook_id)
+    .bind(&row.event_ref)
+    .bind(&row.event_type)
+    .bind(&row.format)
+    .bind(&row.status)
+    .bind(&row.status_message)
+    .bind(&row.trigger_kind)
+    .bind(row.triggered_at)
+    .bind(row.next_attempt_at)
+    .bind(&row.lease_token)
+    .bind(row.attempt_count)
+    .bind(&row.request_url)
+    .bind(&row.request_headers)
+    .bind(lease_ms)
+    .execute(&mut *conn)
+    .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -168,12 +174,11 @@ pub async fn last_attempts_of(conn: &mut AnyConnection, ids: &[&str]) -> Result<
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
     let sql = format!(
         "SELECT a.delivery_id, a.number, a.started_at, a.duration_ms, a.status_code, a.error, \
          a.response_headers, a.response_body FROM delivery_attempts a JOIN deliveries d \
          ON d.id = a.delivery_id AND d.attempt_count = a.number WHERE d.id IN ({})",
-        placeholders.join(", ")
+        super::numbered_placeholders(ids.len())
     );
     let mut query = sqlx::query_as(&sql);
     for id in ids {
@@ -263,19 +268,21 @@ pub struct Claimed {
     pub due: i64,
 }
 
-/// What a worker asks for: deliveries due at `now`, leased to `token` until `lease_until`, at
-/// most `limit` of them and none of the webhooks in `busy`.
+/// What a worker asks for: deliveries due at `now`, leased to `token` for `lease_ms` on the
+/// database's clock (and not due again before `lease_until` on the worker's), at most `limit`
+/// of them and none of the webhooks in `busy`.
 #[derive(Debug, Clone, Copy)]
 pub struct Claim<'a> {
     pub now: i64,
     pub lease_until: i64,
+    pub lease_ms: i64,
     pub token: &'a str,
     pub limit: usize,
     pub busy: &'a [String],
 }
 
-/// Claims due deliveries (pending, `next_attempt_at` passed) as `claim` says, keeping those
-/// for which `room(webhook)` agrees. On PostgreSQL, rows another node is claiming are skipped
+/// Claims due deliveries (pending, `next_attempt_at` passed, no live lease on the database's
+/// clock) as `claim` says, keeping those for which `room(webhook)` agrees. On PostgreSQL, rows another node is claiming are skipped
 /// (`FOR UPDATE SKIP LOCKED`); SQLite has one writer at a time, and a single task per process
 /// claims.
 pub async fn claim_due(
@@ -287,15 +294,18 @@ pub async fn claim_due(
     let Claim {
         now,
         lease_until,
+        lease_ms,
         token,
         limit,
         busy,
     } = *claim;
+    let db_now = backend.now_millis_sql();
     let mut binds = Binds::default();
     let now_placeholder = binds.push(SortValue::Int(now));
     let mut conditions = vec![
         "status = 'pending'".to_owned(),
         format!("next_attempt_at <= {now_placeholder}"),
+        format!("(lease_expires_at IS NULL OR lease_expires_at <= {db_now})"),
     ];
     if !busy.is_empty() {
         let placeholders: Vec<String> = busy.iter().map(|id| binds.text(id)).collect();
@@ -324,10 +334,11 @@ pub async fn claim_due(
     let mut binds = Binds::default();
     let token = binds.text(token);
     let until = binds.push(SortValue::Int(lease_until));
+    let length = binds.push(SortValue::Int(lease_ms));
     let ids: Vec<String> = claimed.iter().map(|c| binds.text(&c.delivery.id)).collect();
     let sql = format!(
-        "UPDATE deliveries SET lease_token = {token}, next_attempt_at = {until} \
-         WHERE id IN ({})",
+        "UPDATE deliveries SET lease_token = {token}, next_attempt_at = {until}, \
+         lease_expires_at = {db_now} + {length} WHERE id IN ({})",
         ids.join(", ")
     );
     binds
@@ -358,8 +369,8 @@ pub async fn record_attempt(
 ) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE deliveries SET status = $3, status_message = $4, next_attempt_at = $5, \
-         lease_token = NULL, attempt_count = $6, request_url = $7, request_headers = $8 \
-         WHERE id = $1 AND lease_token = $2 AND status = 'pending'",
+         lease_token = NULL, lease_expires_at = NULL, attempt_count = $6, request_url = $7, \
+         request_headers = $8 WHERE id = $1 AND lease_token = $2 AND status = 'pending'",
     )
     .bind(&attempt.delivery_id)
     .bind(token)
@@ -406,7 +417,8 @@ pub async fn end_claimed(
 ) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE deliveries SET status = 'fail', status_message = $3, next_attempt_at = NULL, \
-         lease_token = NULL WHERE id = $1 AND lease_token = $2 AND status = 'pending'",
+         lease_token = NULL, lease_expires_at = NULL \
+         WHERE id = $1 AND lease_token = $2 AND status = 'pending'",
     )
     .bind(id)
     .bind(token)
@@ -417,24 +429,23 @@ pub async fn end_claimed(
 }
 
 /// Ends every pending delivery of the tenant's disabled webhooks as `fail` with `message`
-/// (a disabled webhook sends nothing more); how many. Deliveries under a live lease at `now`
-/// are left to their holder: an attempt under way is recorded as it really happened and
-/// then ended ([`end_if_webhook_disabled`]), one not started yet is not sent.
+/// (a disabled webhook sends nothing more); how many. Deliveries under a live lease are left
+/// to their holder: an attempt under way is recorded as it really happened and then ended
+/// ([`end_if_webhook_disabled`]), one not started yet is not sent.
 pub async fn end_pending_of_disabled(
     conn: &mut AnyConnection,
     tenant: &TenantId,
     message: &str,
-    now: i64,
 ) -> Result<u64> {
-    let done = sqlx::query(
+    let db_now = Backend::of(conn).now_millis_sql();
+    let done = sqlx::query(&format!(
         "UPDATE deliveries SET status = 'fail', status_message = $2, next_attempt_at = NULL, \
-         lease_token = NULL WHERE status = 'pending' AND tenant_id = $1 \
-         AND (lease_token IS NULL OR next_attempt_at <= $3) AND webhook_id IN \
-         (SELECT id FROM webhooks WHERE tenant_id = $1 AND enabled = 0)",
-    )
+         lease_token = NULL, lease_expires_at = NULL WHERE status = 'pending' AND tenant_id = $1 \
+         AND (lease_token IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= {db_now}) \
+         AND webhook_id IN (SELECT id FROM webhooks WHERE tenant_id = $1 AND enabled = 0)"
+    ))
     .bind(tenant.as_str())
     .bind(message)
-    .bind(now)
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected())
@@ -449,7 +460,7 @@ pub async fn end_if_webhook_disabled(
 ) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE deliveries SET status = 'fail', status_message = $2, next_attempt_at = NULL, \
-         lease_token = NULL WHERE id = $1 AND status = 'pending' \
+         lease_token = NULL, lease_expires_at = NULL WHERE id = $1 AND status = 'pending' \
          AND webhook_id IN (SELECT id FROM webhooks WHERE enabled = 0)",
     )
     .bind(id)
@@ -464,7 +475,7 @@ pub async fn release(conn: &mut AnyConnection, token: &str, now: i64) -> Result<
     // A held lease ends in the future: `next_attempt_at > now` lets the partial index
     // deliveries_due find the claim instead of scanning every delivery kept.
     let done = sqlx::query(
-        "UPDATE deliveries SET lease_token = NULL, next_attempt_at = $2 \
+        "UPDATE deliveries SET lease_token = NULL, lease_expires_at = NULL, next_attempt_at = $2 \
          WHERE lease_token = $1 AND status = 'pending' AND next_attempt_at > $2",
     )
     .bind(token)
@@ -494,12 +505,12 @@ pub async fn next_due(conn: &mut AnyConnection) -> Result<Option<i64>> {
     Ok(next)
 }
 
-/// Removes up to `batch` deliveries triggered before `before` (their attempts go with them);
-/// how many.
+/// Removes up to `batch` ended deliveries triggered before `before` (their attempts go with
+/// them); how many. A pending delivery is never removed, however old: it is still retried.
 pub async fn purge(conn: &mut AnyConnection, before: i64, batch: i64) -> Result<u64> {
     let done = sqlx::query(
-        "DELETE FROM deliveries WHERE id IN \
-         (SELECT id FROM deliveries WHERE triggered_at < $1 LIMIT $2)",
+        "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries \
+         WHERE triggered_at < $1 AND status <> 'pending' LIMIT $2)",
     )
     .bind(before)
     .bind(batch)

@@ -64,11 +64,39 @@ pub async fn serialize_on(conn: &mut AnyConnection, invariant: &str) -> Result<(
     Ok(())
 }
 
+/// `$1, $2, …, $count`: the placeholders of a list of `count` values.
+pub fn numbered_placeholders(count: usize) -> String {
+    (1..=count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Which database engine is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+impl Backend {
+    /// The engine behind `conn`.
+    pub fn of(conn: &AnyConnection) -> Self {
+        if conn.backend_name() == Postgres::NAME {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    /// SQL for the database server's clock now, in epoch milliseconds. Leases end by it, so
+    /// nodes whose own clocks disagree still agree on whether a lease is live.
+    pub fn now_millis_sql(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS BIGINT)",
+            Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+        }
+    }
 }
 
 /// Why the database could not be opened.

@@ -26,7 +26,7 @@ pub struct WebhookChanges {
 
 #[derive(Debug, Default)]
 struct State {
-    /// The generation the next change gets.
+    /// The last generation handed out.
     next: u64,
     /// Each tenant's last change.
     tenants: HashMap<String, u64>,

@@ -319,10 +319,9 @@ pub async fn get_many_by_id(conn: &mut AnyConnection, ids: &[&str]) -> Result<Ve
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|n| format!("${n}")).collect();
     let sql = format!(
         "SELECT {COLUMNS} FROM webhooks WHERE id IN ({})",
-        placeholders.join(", ")
+        super::numbered_placeholders(ids.len())
     );
     let mut query = sqlx::query_as(&sql);
     for id in ids {

@@ -196,6 +196,12 @@ impl<J> FairQueue<J> {
             return Vec::new();
         };
         let removed: Vec<J> = entry.queued.drain(..).collect();
+        if entry.listed {
+            entry.listed = false;
+            if let Some(tenant) = self.tenants.get_mut(&entry.tenant) {
+                tenant.turns.retain(|id| id != webhook);
+            }
+        }
         self.held = self.held.saturating_sub(removed.len());
         self.forget_if_idle(webhook);
         removed
@@ -248,6 +254,18 @@ impl<J> FairQueue<J> {
     /// Whether `webhook` may hold `more` attempts besides those it holds.
     pub fn has_room(&self, webhook: &str, more: usize) -> bool {
         self.held_for(webhook) + more < self.share(webhook)
+    }
+
+    /// Whether `webhook` may hold one more attempt besides those it holds and those `taken`
+    /// counts for it (a batch being fetched); if so, counts it in `taken`.
+    pub fn take_room(&self, webhook: &str, taken: &mut HashMap<String, usize>) -> bool {
+        let count = taken.entry(webhook.to_owned()).or_default();
+        if self.has_room(webhook, *count) {
+            *count += 1;
+            true
+        } else {
+            false
+        }
     }
 
     /// Webhooks holding their whole share: no more should be fetched for them.

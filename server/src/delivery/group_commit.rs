@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     ingest::{Accepted, EventWrite, IngestError, Written as EventWritten},
+    worker::lock,
     DeliveryEngine, Inner,
 };
 use crate::{
@@ -57,11 +58,18 @@ pub(super) type Committer = mpsc::Sender<Queued>;
 impl DeliveryEngine {
     /// Writes `write` in the next group and answers once it is committed.
     pub(super) async fn group_commit(&self, write: RequestWrite) -> Answer {
-        let committer = self.inner.committer.get_or_init(|| {
-            let (queue, requests) = mpsc::channel(QUEUE);
-            tokio::spawn(run(Arc::downgrade(&self.inner), requests));
-            queue
-        });
+        let committer = {
+            let mut committer = lock(&self.inner.committer);
+            match &*committer {
+                Some(running) if !running.is_closed() => running.clone(),
+                _ => {
+                    let (queue, requests) = mpsc::channel(QUEUE);
+                    tokio::spawn(run(Arc::downgrade(&self.inner), requests));
+                    *committer = Some(queue.clone());
+                    queue
+                }
+            }
+        };
         let (answer, answered) = oneshot::channel();
         let queued = Queued {
             write,
@@ -81,14 +89,9 @@ impl DeliveryEngine {
 /// one transaction. It holds the engine only while it writes a group, and ends when the engine,
 /// which holds the queue's sender, is gone.
 async fn run(engine: Weak<Inner>, mut requests: mpsc::Receiver<Queued>) {
-    while let Some(first) = requests.recv().await {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match requests.try_recv() {
-                Ok(next) => group.push(next),
-                Err(_) => break,
-            }
-        }
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    while requests.recv_many(&mut group, MAX_GROUP).await > 0 {
+        let group = std::mem::take(&mut group);
         let Some(inner) = engine.upgrade() else {
             return;
         };
@@ -110,7 +113,7 @@ impl DeliveryEngine {
             group.iter_mut().map(|queued| &mut queued.write).collect();
         let handoff = self.lease_new_deliveries(&mut writes);
         let writes: Vec<&RequestWrite> = writes.into_iter().map(|write| &*write).collect();
-        let written = match commit(self.db(), &writes).await {
+        let written = match commit(self.db(), &writes, self.lease_millis()).await {
             Ok(written) => {
                 metrics.ingest_commit();
                 written
@@ -138,14 +141,19 @@ impl DeliveryEngine {
 /// What one request wrote: its answer and the ids of the deliveries it stored.
 pub(super) type Written = std::result::Result<(Vec<Accepted>, Vec<String>), IngestError>;
 
-/// Writes each request under its own savepoint in one transaction.
-async fn commit(db: &Database, writes: &[&RequestWrite]) -> Result<Vec<Written>, Error> {
+/// Writes each request under its own savepoint in one transaction; deliveries handed to this
+/// node are leased for `lease_ms`.
+async fn commit(
+    db: &Database,
+    writes: &[&RequestWrite],
+    lease_ms: i64,
+) -> Result<Vec<Written>, Error> {
     let mut tx = db.begin().await?;
     let mut written = Vec::with_capacity(writes.len());
     let mut made_any = false;
     for write in writes {
         let mut savepoint = tx.begin().await?;
-        match write_request(&mut savepoint, write).await {
+        match write_request(&mut savepoint, write, lease_ms).await {
             Ok((accepted, stored)) => {
                 savepoint.commit().await?;
                 made_any |= !stored.is_empty();
@@ -165,11 +173,11 @@ async fn commit(db: &Database, writes: &[&RequestWrite]) -> Result<Vec<Written>,
 }
 
 /// Writes one request's events, all or none: the answer, and the deliveries stored.
-async fn write_request(conn: &mut AnyConnection, write: &RequestWrite) -> Written {
+async fn write_request(conn: &mut AnyConnection, write: &RequestWrite, lease_ms: i64) -> Written {
     let mut accepted = Vec::with_capacity(write.events.len());
     let mut stored = Vec::new();
     for (index, event) in write.events.iter().enumerate() {
-        let deliveries = match event.write(conn).await? {
+        let deliveries = match event.write(conn, lease_ms).await? {
             EventWritten::New { deliveries } => {
                 let count = deliveries.len();
                 stored.extend(deliveries);

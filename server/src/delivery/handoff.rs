@@ -33,14 +33,12 @@ impl DeliveryEngine {
         let settings = &self.inner.settings;
         let token: Arc<str> = uuid::Uuid::new_v4().to_string().into();
         let leased_at = Instant::now();
-        let lease_until = self
-            .now_millis()
-            .saturating_add(i64::try_from(settings.lease().as_millis()).unwrap_or(i64::MAX));
+        let lease_until = self.now_millis().saturating_add(self.lease_millis());
         let dispatch = lock(&run.dispatch);
         let mut room = settings
             .delivery_queue
             .saturating_sub(dispatch.queue.held());
-        let mut taken: HashMap<&str, usize> = HashMap::new();
+        let mut taken = HashMap::new();
         let rows = writes
             .iter_mut()
             .flat_map(|write| write.events.iter_mut())
@@ -49,12 +47,9 @@ impl DeliveryEngine {
             if room == 0 {
                 break;
             }
-            let webhook = row.webhook_id.as_str();
-            let count = taken.entry(webhook).or_default();
-            if !dispatch.queue.has_room(webhook, *count) {
+            if !dispatch.queue.take_room(&row.webhook_id, &mut taken) {
                 continue;
             }
-            *count += 1;
             room -= 1;
             row.lease_token = Some(token.to_string());
             row.next_attempt_at = Some(lease_until);
@@ -87,23 +82,19 @@ impl DeliveryEngine {
                     if !stored.contains(row.id.as_str()) {
                         continue;
                     }
-                    let leased = handoff
-                        .as_ref()
-                        .is_some_and(|handoff| row.lease_token.as_deref() == Some(&*handoff.token));
-                    if !leased {
-                        left_in_database = true;
-                        continue;
-                    }
-                    if let Some(handoff) = &handoff {
-                        jobs.push(Job {
-                            delivery: row.clone(),
-                            webhook: webhook.clone(),
-                            event: Some(event.event.clone()),
-                            token: handoff.token.clone(),
-                            due: row.triggered_at,
-                            leased_at: handoff.leased_at,
-                            generation: write.generation,
-                        });
+                    match &handoff {
+                        Some(handoff) if row.lease_token.as_deref() == Some(&*handoff.token) => {
+                            jobs.push(Job {
+                                delivery: row.clone(),
+                                webhook: webhook.clone(),
+                                event: Some(event.event.clone()),
+                                token: handoff.token.clone(),
+                                due: row.triggered_at,
+                                leased_at: handoff.leased_at,
+                                generation: write.generation,
+                            });
+                        }
+                        _ => left_in_database = true,
                     }
                 }
             }

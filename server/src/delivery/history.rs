@@ -244,7 +244,7 @@ impl DeliveryEngine {
             .await?
             .ok_or(AppError::NotFound)?;
         require_enabled(&webhook)?;
-        let lease = i64::try_from(self.inner.settings.lease().as_millis()).unwrap_or(i64::MAX);
+        let lease = self.lease_millis();
         deliveries::insert(
             &mut tx,
             &DeliveryRow {
@@ -260,6 +260,7 @@ impl DeliveryEngine {
                 request_url: webhook.url.clone(),
                 ..original
             },
+            lease,
         )
         .await?;
         tx.commit().await?;
@@ -315,7 +316,7 @@ impl DeliveryEngine {
             data: Some(data),
         };
         let write = self.test_event_write(&record, &webhook, now)?;
-        let id = match write.write(&mut tx).await? {
+        let id = match write.write(&mut tx, self.lease_millis()).await? {
             Written::New { deliveries } => deliveries.into_iter().next(),
             Written::Taken { .. } => None,
         }

@@ -303,8 +303,9 @@ impl EventWrite {
     }
 
     /// Writes the event, unless its key is taken, with a delivery to each target that is still
-    /// there and enabled (it may have changed since the plan was made).
-    pub(super) async fn write(&self, conn: &mut AnyConnection) -> Result<Written> {
+    /// there and enabled (it may have changed since the plan was made); a delivery given a
+    /// lease token is leased for `lease_ms`.
+    pub(super) async fn write(&self, conn: &mut AnyConnection, lease_ms: i64) -> Result<Written> {
         if !events::insert_if_new(conn, &self.event).await? {
             let stored = events::fingerprint_of(
                 conn,
@@ -325,7 +326,7 @@ impl EventWrite {
         }
         let mut made = Vec::with_capacity(self.deliveries.len());
         for delivery in &self.deliveries {
-            if deliveries::insert_for_enabled_webhook(conn, delivery).await? {
+            if deliveries::insert_for_enabled_webhook(conn, delivery, lease_ms).await? {
                 made.push(delivery.id.clone());
             }
         }

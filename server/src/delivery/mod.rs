@@ -27,7 +27,7 @@ mod settings;
 pub mod signature;
 mod worker;
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Notify, Semaphore};
 
@@ -58,8 +58,9 @@ struct Inner {
     /// Worker slots: exchanges in flight in this process.
     permits: Arc<Semaphore>,
     metrics: Arc<Metrics>,
-    /// Where ingestion requests queue to be written together, started by the first one.
-    committer: OnceLock<group_commit::Committer>,
+    /// Where ingestion requests queue to be written together, started by the first one (and
+    /// again should it ever stop).
+    committer: Mutex<Option<group_commit::Committer>>,
     /// The workers while they run: ingestion hands them new deliveries.
     running: Mutex<Option<Arc<worker::Run>>>,
 }
@@ -88,7 +89,7 @@ impl DeliveryEngine {
                 sender,
                 wake: Notify::new(),
                 metrics,
-                committer: OnceLock::new(),
+                committer: Mutex::new(None),
                 running: Mutex::new(None),
             }),
         })
@@ -129,5 +130,10 @@ impl DeliveryEngine {
 
     fn now_millis(&self) -> i64 {
         crate::timestamps::to_millis(self.inner.clock.now())
+    }
+
+    /// How long a lease lasts, in milliseconds.
+    fn lease_millis(&self) -> i64 {
+        i64::try_from(self.inner.settings.lease().as_millis()).unwrap_or(i64::MAX)
     }
 }

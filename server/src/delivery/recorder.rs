@@ -1,13 +1,13 @@
 //! Writing attempts' results: one recorder task per process writes whatever arrived while its
 //! last transaction was being committed in the next one (one disk sync for many attempts), each
-//! only while its lease still holds. What the results mean for their webhooks (the failure
+//! only while its lease token is still on the delivery (nobody took it over). What the results mean for their webhooks (the failure
 //! threshold, disabling) is applied after every attempt of the batch is written, so a webhook
 //! disabled by one of them keeps the attempts that really happened in its history.
 
 use std::time::Duration;
 
 use app::webhooks::DisabledReasonCode;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use super::{attempt::WEBHOOK_DISABLED, schedule::Verdict, DeliveryEngine};
 use crate::{
@@ -21,6 +21,10 @@ use crate::{
 
 /// Most attempts recorded in one transaction.
 const MAX_RECORD_BATCH: usize = 256;
+
+/// Most results waiting for the recorder; an attempt that ends while they are all taken waits
+/// for a place (its worker slot is free already), so a slow database costs no memory.
+pub(super) const RECORDINGS_WAITING: usize = 4096;
 
 /// An attempt's result, to be written under its lease token.
 #[derive(Debug, Clone)]
@@ -36,8 +40,11 @@ pub(super) struct Recording {
     pub finished_at: i64,
 }
 
-/// A recording waiting for the recorder, and how its sender learns it was written.
-pub(super) type Queued = (Recording, oneshot::Sender<()>);
+/// What to do once a recording is written (or given up: its lease then runs out).
+pub(super) type Written = Box<dyn FnOnce() + Send>;
+
+/// A recording waiting for the recorder, and what to do once it is written.
+pub(super) type Queued = (Recording, Written);
 
 impl DeliveryEngine {
     /// Records attempts in one transaction: many commits become one, which is what limits
@@ -142,24 +149,17 @@ impl DeliveryEngine {
         if !webhooks::disable(conn, webhook_id, &reason, code.as_str(), *finished_at).await? {
             return Ok(false);
         }
-        deliveries::end_pending_of_disabled(conn, tenant, WEBHOOK_DISABLED, self.now_millis())
-            .await?;
+        deliveries::end_pending_of_disabled(conn, tenant, WEBHOOK_DISABLED).await?;
         tracing::warn!(%webhook_id, tenant_id = %tenant, reason = code.as_str(), "webhook disabled");
         Ok(true)
     }
 
     /// Records the workers' attempts in batches: whatever arrived while the last batch was
     /// being committed goes into the next one.
-    pub(super) async fn record_loop(self, mut queue: mpsc::UnboundedReceiver<Queued>) {
-        while let Some(first) = queue.recv().await {
-            let mut batch = vec![first];
-            while batch.len() < MAX_RECORD_BATCH {
-                match queue.try_recv() {
-                    Ok(next) => batch.push(next),
-                    Err(_) => break,
-                }
-            }
-            let (recordings, written): (Vec<Recording>, Vec<_>) = batch.into_iter().unzip();
+    pub(super) async fn record_loop(self, mut queue: mpsc::Receiver<Queued>) {
+        let mut batch = Vec::with_capacity(MAX_RECORD_BATCH);
+        while queue.recv_many(&mut batch, MAX_RECORD_BATCH).await > 0 {
+            let (recordings, written): (Vec<Recording>, Vec<_>) = batch.drain(..).unzip();
             if let Err(error) = self.record(&recordings).await {
                 // One recording's trouble (or a deadlock with a webhook being disabled) must
                 // not cost the others: they are written one by one.
@@ -172,7 +172,7 @@ impl DeliveryEngine {
                 }
             }
             for done in written {
-                let _ = done.send(());
+                done();
             }
         }
     }
@@ -192,16 +192,5 @@ impl DeliveryEngine {
         } else {
             None
         }
-    }
-}
-
-/// Hands a recording to the recorder and waits until it is written.
-pub(super) async fn queue_recording(
-    recordings: &mpsc::UnboundedSender<Queued>,
-    recording: Recording,
-) {
-    let (done, written) = oneshot::channel();
-    if recordings.send((recording, done)).is_ok() {
-        let _ = written.await;
     }
 }

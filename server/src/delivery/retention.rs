@@ -1,6 +1,8 @@
-//! The purge (SPEC §5.6): deliveries older than the retention period go, with their attempts,
-//! and an event goes with its last delivery (events that matched nothing are kept as long, so a
-//! repeat within the period is still recognised). On PostgreSQL one node at a time runs it.
+//! The purge: ended deliveries older than the retention period go, with their attempts, and an
+//! event goes with its last delivery (events that matched nothing are kept as long, so a
+//! repeat within the period is still recognised). A pending delivery stays until it ends
+//! (start-up refuses a retention shorter than the retry schedule). On PostgreSQL one node at a
+//! time runs it.
 
 use super::DeliveryEngine;
 use crate::{

@@ -1,4 +1,4 @@
-//! What happens after an attempt (SPEC §5.3–§5.5): success, another try after a backoff (or
+//! What happens after an attempt: success, another try after a backoff (or
 //! the endpoint's `Retry-After`), or the end of the delivery.
 
 use std::time::Duration;
@@ -9,7 +9,7 @@ use super::send::Outcome;
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 /// ±20 % around each wait of the schedule.
-const JITTER: f64 = 0.2;
+pub const JITTER: f64 = 0.2;
 
 /// Where a delivery goes after an attempt.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,5 +1,5 @@
-//! What the delivery engine is configured with (SPEC §5, §7). The defaults are the SPEC's; the
-//! `herald` flags that set them are in `config/`.
+//! What the delivery engine is configured with; the `herald` flags that set them are in
+//! `config/`.
 
 use std::{collections::HashMap, net::IpAddr, path::PathBuf, time::Duration};
 
@@ -85,6 +85,15 @@ impl DeliverySettings {
     /// How long a claim lasts: twice the longest attempt, so a live worker always finishes first.
     pub fn lease(&self) -> Duration {
         (self.connect_timeout + self.request_timeout) * 2
+    }
+
+    /// The longest a delivery can wait for its retries (every wait of the schedule at its
+    /// longest jitter), `Retry-After` aside.
+    pub fn longest_retrying(&self) -> Duration {
+        self.retry_schedule
+            .iter()
+            .sum::<Duration>()
+            .mul_f64(1.0 + super::schedule::JITTER)
     }
 
     /// Attempts made at most.

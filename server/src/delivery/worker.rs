@@ -20,7 +20,7 @@ use super::{
     attempt::{Job, Made},
     concurrency::Signal,
     fair_queue::FairQueue,
-    recorder::{queue_recording, Queued},
+    recorder::{Queued, Written, RECORDINGS_WAITING},
     DeliveryEngine,
 };
 use crate::{
@@ -39,7 +39,8 @@ const RECORDER_PATIENCE: Duration = Duration::from_secs(5);
 const CLAIM_BATCH: usize = 500;
 
 /// The background tasks of the engine. [`Workers::shutdown`] stops them gracefully; dropping
-/// this stops them at once (attempts in flight keep their leases until those expire).
+/// this stops them at once: nothing more is claimed or started, attempts in flight are
+/// abandoned, and every lease held runs out on its own.
 pub struct Workers {
     engine: DeliveryEngine,
     run: Option<Arc<Run>>,
@@ -62,11 +63,12 @@ pub(super) struct Run {
     abandoned: Mutex<Vec<String>>,
     /// Where attempts hand their results to the recorder, which ends once every holder of
     /// this run is gone.
-    recordings: mpsc::UnboundedSender<Queued>,
+    recordings: mpsc::Sender<Queued>,
     pub(super) dispatch: Mutex<Dispatch>,
     /// Claim tokens of deliveries leased to this node but never queued (handed over while it
-    /// stopped), given back at the end of the stop.
-    release_at_stop: Mutex<Vec<String>>,
+    /// stopped), given back at the end of the stop; shared so the stop can read it after the
+    /// last holder of the run is gone.
+    release_at_stop: Arc<Mutex<Vec<String>>>,
 }
 
 /// The attempts this process holds, and what the last claim left in the database.
@@ -77,6 +79,8 @@ pub(super) struct Dispatch {
     left_in_database: HashSet<String>,
     /// The last claim found no room in memory at all.
     memory_was_full: bool,
+    /// Set when the workers stop: nothing more is queued or started.
+    stopping: bool,
 }
 
 /// What a graceful stop did.
@@ -115,12 +119,16 @@ impl Workers {
                 let _ = claiming.await;
             }
         }
-        let mut tokens: Vec<String> = lock(&run.dispatch)
-            .queue
-            .drain_queued()
-            .into_iter()
-            .map(|job| job.token.to_string())
-            .collect();
+        let mut tokens: Vec<String> = {
+            let mut dispatch = lock(&run.dispatch);
+            dispatch.stopping = true;
+            dispatch
+                .queue
+                .drain_queued()
+                .into_iter()
+                .map(|job| job.token.to_string())
+                .collect()
+        };
         run.attempts.close();
         if tokio::time::timeout_at(deadline, run.attempts.wait())
             .await
@@ -132,8 +140,9 @@ impl Workers {
         let abandoned = std::mem::take(&mut *lock(&run.abandoned));
         let abandoned_count = abandoned.len();
         tokens.extend(abandoned);
-        tokens.extend(std::mem::take(&mut *lock(&run.release_at_stop)));
-        // The recorder writes what finished attempts handed it, then ends with the run.
+        let release_at_stop = run.release_at_stop.clone();
+        // The recorder writes what finished attempts handed it, then ends with the run (a
+        // group commit under way holds it until it has handed its deliveries over).
         drop(run);
         if let Some(mut recorder) = self.recorder.take() {
             if tokio::time::timeout_at(deadline + RECORDER_PATIENCE, &mut recorder)
@@ -144,6 +153,7 @@ impl Workers {
                 recorder.abort();
             }
         }
+        tokens.extend(std::mem::take(&mut *lock(&release_at_stop)));
         tokens.sort_unstable();
         tokens.dedup();
         let released = match self.engine.release(&tokens).await {
@@ -162,8 +172,11 @@ impl Workers {
 
 impl Drop for Workers {
     fn drop(&mut self) {
-        if self.run.is_some() {
+        if let Some(run) = &self.run {
             *lock(&self.engine.inner.running) = None;
+            lock(&run.dispatch).stopping = true;
+            run.stop_claiming.cancel();
+            run.abandon.cancel();
         }
         let tasks = self
             .claiming
@@ -184,7 +197,7 @@ impl DeliveryEngine {
     /// Starts the claiming loop, the recorder, the retention job and (on PostgreSQL) the
     /// listener that wakes this node when another one accepted events.
     pub fn start(&self) -> Workers {
-        let (recordings, queue) = mpsc::unbounded_channel();
+        let (recordings, queue) = mpsc::channel(RECORDINGS_WAITING);
         let run = Arc::new(Run {
             stop_claiming: CancellationToken::new(),
             attempts: TaskTracker::new(),
@@ -199,8 +212,9 @@ impl DeliveryEngine {
                 ),
                 left_in_database: HashSet::new(),
                 memory_was_full: false,
+                stopping: false,
             }),
-            release_at_stop: Mutex::new(Vec::new()),
+            release_at_stop: Arc::new(Mutex::new(Vec::new())),
         });
         *lock(&self.inner.running) = Some(run.clone());
         let mut others = vec![tokio::spawn(self.clone().retention_loop())];
@@ -271,10 +285,11 @@ impl DeliveryEngine {
         }
         let token: Arc<str> = uuid::Uuid::new_v4().to_string().into();
         let now = self.now_millis();
-        let lease = i64::try_from(settings.lease().as_millis()).unwrap_or(i64::MAX);
+        let lease = self.lease_millis();
         let leased_at = Instant::now();
         let mut taken: HashMap<String, usize> = HashMap::new();
         let mut left_out = HashSet::new();
+        let mut skipped = 0;
         let mut tx = self.db().begin().await?;
         let claimed = deliveries::claim_due(
             &mut tx,
@@ -282,26 +297,35 @@ impl DeliveryEngine {
             &Claim {
                 now,
                 lease_until: now.saturating_add(lease),
+                lease_ms: lease,
                 token: &token,
                 limit: room,
                 busy: &busy,
             },
             |webhook| {
-                let dispatch = lock(&run.dispatch);
-                let count = taken.entry(webhook.to_owned()).or_default();
-                if dispatch.queue.has_room(webhook, *count) {
-                    *count += 1;
+                if lock(&run.dispatch).queue.take_room(webhook, &mut taken) {
                     true
                 } else {
                     left_out.insert(webhook.to_owned());
+                    skipped += 1;
                     false
                 }
             },
         )
         .await?;
         tx.commit().await?;
-        let full = claimed.len() == room;
-        let jobs = self.jobs_of(claimed, &token, leased_at).await?;
+        // Candidates left for want of their webhook's room count too: others may be due.
+        let full = claimed.len() + skipped >= room;
+        let jobs = match self.jobs_of(claimed, &token, leased_at).await {
+            Ok(jobs) => jobs,
+            Err(error) => {
+                // Nothing will attempt them: give them back rather than wait for the lease.
+                if let Err(error) = self.release(&[token.to_string()]).await {
+                    tracing::warn!(%error, "cannot give back a claim that was not loaded");
+                }
+                return Err(error);
+            }
+        };
         {
             let mut dispatch = lock(&run.dispatch);
             dispatch.left_in_database = busy.into_iter().chain(left_out).collect();
@@ -328,13 +352,13 @@ impl DeliveryEngine {
         if jobs.is_empty() {
             return;
         }
-        if run.stop_claiming.is_cancelled() {
-            lock(&run.release_at_stop).push(token.to_owned());
-            return;
-        }
-        self.inner.metrics.deliveries_queued(source, jobs.len());
         {
             let mut dispatch = lock(&run.dispatch);
+            if dispatch.stopping {
+                lock(&run.release_at_stop).push(token.to_owned());
+                return;
+            }
+            self.inner.metrics.deliveries_queued(source, jobs.len());
             for job in jobs {
                 let (tenant, webhook) = (job.delivery.tenant_id.clone(), job.webhook.id.clone());
                 dispatch.queue.push(&tenant, &webhook, job);
@@ -402,7 +426,14 @@ impl DeliveryEngine {
             let Ok(slot) = self.inner.permits.clone().try_acquire_owned() else {
                 return;
             };
-            let Some((webhook_id, job)) = lock(&run.dispatch).queue.next() else {
+            let next = {
+                let mut dispatch = lock(&run.dispatch);
+                if dispatch.stopping {
+                    return;
+                }
+                dispatch.queue.next()
+            };
+            let Some((webhook_id, job)) = next else {
                 return;
             };
             let (engine, task_run) = (self.clone(), run.clone());
@@ -428,25 +459,26 @@ impl DeliveryEngine {
             Duration::from_millis(u64::try_from(waited).unwrap_or(0)),
         );
         let token = job.token.clone();
-        let made = if self.lease_covers_an_attempt(&job) {
-            let attempt = async {
-                match self.refreshed(job).await {
-                    Ok(Some(job)) => self.make_attempt(&job).await,
-                    Ok(None) => Ok(Made::nothing()),
-                    Err(error) => Err(error),
+        let attempt = async {
+            match self.refreshed(job).await {
+                Ok(Some(job)) if self.lease_covers_an_attempt(&job) => {
+                    self.make_attempt(&job).await
                 }
-            };
-            tokio::select! {
-                made = attempt => Some(made),
-                () = run.abandon.cancelled() => {
-                    lock(&run.abandoned).push(token.to_string());
-                    None
+                Ok(Some(_)) => {
+                    // Its lease runs out and it is claimed again, by this node or another.
+                    tracing::debug!("lease too short for an attempt; left to expire");
+                    Ok(Made::nothing())
                 }
+                Ok(None) => Ok(Made::nothing()),
+                Err(error) => Err(error),
             }
-        } else {
-            // Its lease runs out and it is claimed again, by this node or another.
-            tracing::debug!("lease too short for an attempt; left to expire");
-            None
+        };
+        let made = tokio::select! {
+            made = attempt => Some(made),
+            () = run.abandon.cancelled() => {
+                lock(&run.abandoned).push(token.to_string());
+                None
+            }
         };
         drop(slot);
         let (signal, took) = match &made {
@@ -462,10 +494,22 @@ impl DeliveryEngine {
                 recording: Some(recording),
                 ..
             })) => {
+                // The task ends here; the recorder reports the write.
                 let recording_since = Instant::now();
+                let (engine, written_run, webhook) =
+                    (self.clone(), run.clone(), webhook_id.clone());
+                let written: Written = Box::new(move || {
+                    engine
+                        .inner
+                        .metrics
+                        .stage(Stage::Record, recording_since.elapsed());
+                    engine.recorded(&written_run, &webhook);
+                });
                 tokio::select! {
-                    () = queue_recording(&run.recordings, recording) => {
-                        metrics.stage(Stage::Record, recording_since.elapsed());
+                    sent = run.recordings.send((recording, written)) => {
+                        if sent.is_ok() {
+                            return;
+                        }
                     }
                     () = run.abandon.cancelled() => {}
                 }
@@ -476,19 +520,25 @@ impl DeliveryEngine {
             }))
             | None => {}
         }
+        self.recorded(&run, &webhook_id);
+    }
+
+    /// An attempt to `webhook_id` that ended is written (or will not be): it no longer counts
+    /// in memory, and the claiming loop is woken once there is room for many more.
+    fn recorded(&self, run: &Run, webhook_id: &str) {
         let more_due = {
             let mut dispatch = lock(&run.dispatch);
-            dispatch.queue.recorded(&webhook_id);
+            dispatch.queue.recorded(webhook_id);
             // Another claim is worth its transaction once there is room for many.
             let memory_freed = dispatch.memory_was_full
                 && dispatch.queue.held() <= self.inner.settings.delivery_queue / 2;
-            let share_freed = dispatch.left_in_database.contains(&webhook_id)
-                && dispatch.queue.held_for(&webhook_id) <= dispatch.queue.share(&webhook_id) / 2;
+            let share_freed = dispatch.left_in_database.contains(webhook_id)
+                && dispatch.queue.held_for(webhook_id) <= dispatch.queue.share(webhook_id) / 2;
             if memory_freed {
                 dispatch.memory_was_full = false;
             }
             if share_freed {
-                dispatch.left_in_database.remove(&webhook_id);
+                dispatch.left_in_database.remove(webhook_id);
             }
             memory_freed || share_freed
         };
@@ -497,12 +547,12 @@ impl DeliveryEngine {
         }
     }
 
-    /// Whether what is left of `job`'s lease covers a whole attempt, so that no other node
-    /// can take the delivery over while it is being sent.
+    /// Whether what is left of `job`'s lease covers a whole attempt with a quarter to spare,
+    /// so that no other node can take the delivery over while it is being sent.
     fn lease_covers_an_attempt(&self, job: &Job) -> bool {
         let settings = &self.inner.settings;
         let longest = settings.connect_timeout + settings.request_timeout;
-        job.leased_at.elapsed() + longest < settings.lease()
+        job.leased_at.elapsed() + longest + longest / 4 < settings.lease()
     }
 
     async fn retention_loop(self) {

@@ -211,8 +211,7 @@ impl Webhooks {
             match (was_enabled, enabled) {
                 // Disabled by a person: what was still pending ends now.
                 (Some(true), false) => {
-                    deliveries::end_pending_of_disabled(&mut tx, &tenant, WEBHOOK_DISABLED, now)
-                        .await?;
+                    deliveries::end_pending_of_disabled(&mut tx, &tenant, WEBHOOK_DISABLED).await?;
                 }
                 // Enabled again: the failure threshold starts over.
                 (Some(false), true) => webhooks::reset_failures(&mut tx, &id).await?,

@@ -37,6 +37,7 @@ on_both_databases!(
     responses_are_kept_up_to_64_kib,
     deactivating_the_owner_ends_pending_deliveries,
     a_stop_waits_for_attempts_then_gives_back_the_leases_of_the_rest,
+    the_purge_keeps_pending_deliveries,
 );
 
 const SECRET: &str = "0123456789abcdef0123456789abcdef";
@@ -771,6 +772,7 @@ async fn a_late_writer_cannot_overwrite_the_new_lease_holder(engine: Engine) {
                 &Claim {
                     now: at,
                     lease_until: at + 30_000,
+                    lease_ms: 30_000,
                     token,
                     limit: 10,
                     busy: &[],
@@ -784,6 +786,17 @@ async fn a_late_writer_cannot_overwrite_the_new_lease_holder(engine: Engine) {
     // Keep the app's own workers from taking it: its clock is hours behind `now`.
     assert_eq!(claim("late", now).await.len(), 1);
     assert!(claim("other", now + 1_000).await.is_empty(), "leased");
+    // Leases end by the database's clock: a node whose clock is an hour ahead cannot take it.
+    assert!(
+        claim("ahead", now + 3600 * 1000).await.is_empty(),
+        "a clock ahead does not end a lease"
+    );
+    // 31 s pass on the database's clock.
+    sqlx::query("UPDATE deliveries SET lease_expires_at = lease_expires_at - 31000 WHERE id = $1")
+        .bind(&id)
+        .execute(db.pool())
+        .await
+        .expect("age the lease");
     assert_eq!(
         claim("new", now + 31_000).await.len(),
         1,
@@ -1084,25 +1097,54 @@ async fn a_stop_waits_for_attempts_then_gives_back_the_leases_of_the_rest(engine
     assert_eq!(finished[0]["status"], "success", "{finished:?}");
     assert_eq!(leased(&h, &quick).await, 0);
 
-    // One longer than the grace period is stopped and its lease given back at once.
+    // Two longer than the grace period are stopped, and a third waiting in memory behind them
+    // (a webhook starts with two at a time) is not started: all three leases are given back.
     h.restart_workers();
     h.receiver.plan(
         "/slow",
         vec![Planned::status(200).with_delay(Duration::from_secs(3))],
     );
-    let mut reloaded = event("e-slow");
-    reloaded["type"] = json!("com.qlik.v1.app.reload.finished");
-    h.publish(reloaded).await;
-    in_flight(&h, &slow).await;
+    for n in 0..3 {
+        let mut reloaded = event(&format!("e-slow-{n}"));
+        reloaded["type"] = json!("com.qlik.v1.app.reload.finished");
+        h.publish(reloaded).await;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while leased(&h, &slow).await < 3 {
+        assert!(tokio::time::Instant::now() < deadline, "not all leased");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let stopped = h.shut_down_workers(Duration::from_millis(200)).await;
-    assert_eq!((stopped.abandoned, stopped.released), (1, 1));
+    assert_eq!((stopped.abandoned, stopped.released), (2, 3));
     assert_eq!(leased(&h, &slow).await, 0);
     let released = h.deliveries(&slow, "").await;
-    assert_eq!(released[0]["status"], "pending", "{released:?}");
-    assert_eq!(released[0]["attemptCount"], 0, "{released:?}");
+    assert_eq!(released.len(), 3);
+    for delivery in &released {
+        assert_eq!(delivery["status"], "pending", "{released:?}");
+        assert_eq!(delivery["attemptCount"], 0, "{released:?}");
+    }
 
-    // Started again, the workers take it over without waiting for a lease to expire.
+    // Started again, the workers take them over without waiting for a lease to expire.
     h.receiver.plan("/slow", vec![Planned::status(200)]);
     h.restart_workers();
-    h.settle_at(&slow, 1, "success", 1).await;
+    h.settle_at(&slow, 3, "success", 1).await;
+}
+
+async fn the_purge_keeps_pending_deliveries(engine: Engine) {
+    let mut h = Harness::start(engine).await;
+    let hook = h.webhook("/later", json!({})).await;
+    // With the workers stopped, a delivery stays pending past the retention period.
+    h.shut_down_workers(Duration::from_secs(5)).await;
+    h.publish(event("waiting")).await;
+    h.advance(Duration::from_secs(8 * 24 * 3600));
+    let purged = h.app.state.deliveries.purge_expired().await.expect("purge");
+    assert_eq!((purged.deliveries, purged.events), (0, 0), "still pending");
+    let kept = h.deliveries(&hook, "").await;
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0]["status"], "pending");
+    // Once it ended, it is as old as it was: it goes, with its event.
+    h.restart_workers();
+    h.settle_at(&hook, 1, "success", 1).await;
+    let purged = h.app.state.deliveries.purge_expired().await.expect("purge");
+    assert_eq!((purged.deliveries, purged.events), (1, 1));
 }
