@@ -15,6 +15,11 @@
 //!   commit, queued until its attempt, preparing, the HTTPS exchange, recording);
 //! - p50/p99/max: accepted (202 received) → arrived at the receiver, with 1,000 events/s
 //!   offered for 5 s;
+//! - fairness: tenant B publishing 500 events/s for 10 s to a healthy endpoint, alone and then
+//!   beside tenant A, whose 50 webhooks point at an endpoint that accepts requests and never
+//!   answers, with 2,000 deliveries due: B's p50/p99 and delivered/s in both runs;
+//! - the herald process's resident memory with a dead endpoint's backlog of 1,000 and then of
+//!   100,000 due deliveries;
 //! - and the herald process's peak RSS.
 
 use std::{
@@ -51,6 +56,14 @@ const STAGES: [&str; 7] = [
 /// Offered rate and duration of a latency run.
 const OFFERED_PER_SECOND: u64 = 1_000;
 const OFFERED_SECONDS: u64 = 5;
+/// The fairness run: tenant B's offered rate and duration, tenant A's hanging webhooks and
+/// the deliveries they have due.
+const FAIR_PER_SECOND: u64 = 500;
+const FAIR_SECONDS: u64 = 10;
+const HANGING_WEBHOOKS: usize = 50;
+const HANGING_DUE: usize = 2_000;
+/// An endpoint that accepts requests and never answers (within the benchmark).
+const HANG: Duration = Duration::from_secs(3600);
 /// The event's `data`: about 1 KiB.
 fn payload(id: &str) -> Value {
     json!({"id": id, "text": "x".repeat(1000)})
@@ -123,27 +136,29 @@ impl Herald {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
-    async fn key(&self) -> String {
-        self.command(
-            &[
-                "admin",
-                "create",
-                "--email",
-                "bench@example.com",
-                "--name",
-                "Bench",
-                "--password-stdin",
-            ],
-            "a long benchmark passphrase\n",
-        )
-        .await;
+    /// A TenantAdmin `email` (in `tenant`, when there are several) and an API key of theirs
+    /// for both scopes.
+    async fn key(&self, email: &str, tenant: Option<&str>) -> String {
+        let mut admin = vec![
+            "admin",
+            "create",
+            "--email",
+            email,
+            "--name",
+            "Bench",
+            "--password-stdin",
+        ];
+        if let Some(tenant) = tenant {
+            admin.extend(["--tenant", tenant]);
+        }
+        self.command(&admin, "a long benchmark passphrase\n").await;
         let printed = self
             .command(
                 &[
                     "api-key",
                     "create",
                     "--email",
-                    "bench@example.com",
+                    email,
                     "--name",
                     "bench",
                     "--scopes",
@@ -156,6 +171,19 @@ impl Herald {
             .lines()
             .find(|line| line.starts_with("herald_"))
             .expect("key printed")
+            .to_owned()
+    }
+
+    /// A new tenant's id.
+    async fn tenant(&self, name: &str) -> String {
+        let printed = self
+            .command(&["tenant", "create", "--name", name], "")
+            .await;
+        printed
+            .lines()
+            .find_map(|line| line.strip_prefix("Created tenant "))
+            .and_then(|rest| rest.strip_suffix('.'))
+            .expect("tenant id printed")
             .to_owned()
     }
 
@@ -178,11 +206,21 @@ impl Herald {
 
     /// The process's peak resident set size, in MiB.
     fn peak_rss_mib(&self) -> f64 {
+        self.memory_mib("VmHWM:")
+    }
+
+    /// The process's resident set size now, in MiB.
+    fn rss_mib(&self) -> f64 {
+        self.memory_mib("VmRSS:")
+    }
+
+    /// The figure `field` of the process's `/proc/PID/status`, in MiB.
+    fn memory_mib(&self, field: &str) -> f64 {
         let pid = self.child.id().expect("running");
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
         status
             .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .find_map(|line| line.strip_prefix(field))
             .and_then(|value| {
                 value
                     .trim()
@@ -202,6 +240,18 @@ struct Client {
 }
 
 impl Client {
+    /// A client of `herald` without a key yet.
+    fn new(herald: &Herald) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(PUBLISHERS)
+                .build()
+                .expect("client"),
+            base: format!("http://{}", herald.address),
+            key: String::new(),
+        }
+    }
+
     async fn send(&self, method: reqwest::Method, path: &str, body: &Value) -> reqwest::Response {
         self.http
             .request(method, format!("{}{path}", self.base))
@@ -244,6 +294,75 @@ impl Client {
             }
         }
         stages
+    }
+
+    /// A new event type `com.example.bench.{name}` and `fan_out` webhooks subscribed to it,
+    /// delivering to `path` on the receiver; the type.
+    async fn subscribe(
+        &self,
+        receiver: &Receiver,
+        name: &str,
+        fan_out: usize,
+        path: &str,
+    ) -> String {
+        let event_type = format!("com.example.bench.{name}");
+        let created = self
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/webhooks/event-types",
+                &json!({"name": event_type, "title": name, "description": "benchmark",
+                        "levels": ["tenant"], "category": "Bench", "exampleData": {}}),
+            )
+            .await;
+        assert!(
+            created.status().is_success(),
+            "event type: {}",
+            created.status()
+        );
+        for n in 0..fan_out {
+            let response = self
+                .send(
+                    reqwest::Method::POST,
+                    "/api/v1/webhooks",
+                    &json!({"name": format!("{name} {n}"), "url": format!("https://{HOST}:{}{path}", receiver.port()),
+                            "eventTypes": [event_type]}),
+                )
+                .await;
+            assert_eq!(response.status(), 201);
+        }
+        event_type
+    }
+
+    /// Publishes `count` events of `event_type` in batches of 100, `PUBLISHERS` requests at a
+    /// time.
+    async fn publish_batches(self: &Arc<Self>, event_type: &str, prefix: &str, count: usize) {
+        let permits = Arc::new(Semaphore::new(PUBLISHERS));
+        let mut tasks = Vec::new();
+        for start in (0..count).step_by(100) {
+            let permit = permits.clone().acquire_owned().await.expect("permit");
+            let batch: Vec<Value> = (start..(start + 100).min(count))
+                .map(|n| {
+                    let id = format!("{prefix}-{n}");
+                    json!({"specversion": "1.0", "id": id, "source": "/bench",
+                           "type": event_type, "data": payload(&id)})
+                })
+                .collect();
+            let client = self.clone();
+            tasks.push(tokio::spawn(async move {
+                let response = client
+                    .send(
+                        reqwest::Method::POST,
+                        "/api/v1/events",
+                        &Value::Array(batch),
+                    )
+                    .await;
+                drop(permit);
+                assert_eq!(response.status(), 202, "a batch was refused");
+            }));
+        }
+        for task in tasks {
+            task.await.expect("publisher");
+        }
     }
 
     /// Publishes one event of `event_type`; when it was accepted, or `None` when Herald
@@ -294,33 +413,9 @@ async fn scenario(
     latency: Duration,
 ) -> Figures {
     // A type of its own, so earlier scenarios' webhooks take no part.
-    let event_type = format!("com.example.bench.{name}");
-    let created = client
-        .send(
-            reqwest::Method::POST,
-            "/api/v1/webhooks/event-types",
-            &json!({"name": event_type, "title": name, "description": "benchmark",
-                    "levels": ["tenant"], "category": "Bench", "exampleData": {}}),
-        )
-        .await;
-    assert!(
-        created.status().is_success(),
-        "event type: {}",
-        created.status()
-    );
     let path = format!("/{name}");
     receiver.plan(&path, vec![Planned::status(200).with_delay(latency)]);
-    for n in 0..fan_out {
-        let response = client
-            .send(
-                reqwest::Method::POST,
-                "/api/v1/webhooks",
-                &json!({"name": format!("{name} {n}"), "url": format!("https://{HOST}:{}{path}", receiver.port()),
-                        "eventTypes": [event_type]}),
-            )
-            .await;
-        assert_eq!(response.status(), 201);
-    }
+    let event_type = client.subscribe(receiver, name, fan_out, &path).await;
 
     // Throughput: as fast as the publishers go.
     let stages_before = client.stages().await;
@@ -366,12 +461,65 @@ async fn scenario(
     receiver.clear();
 
     // Latency: 1,000 events/s offered, each one's accepted → arrived.
-    let total = (OFFERED_PER_SECOND * OFFERED_SECONDS) as usize;
-    let mut ticker = tokio::time::interval(Duration::from_micros(1_000_000 / OFFERED_PER_SECOND));
+    let offered = offer(
+        client,
+        receiver,
+        &path,
+        &event_type,
+        fan_out,
+        OFFERED_PER_SECOND,
+        OFFERED_SECONDS,
+    )
+    .await;
+    refused += offered.refused;
+    Figures {
+        refused,
+        accepted_per_second: accepted as f64 / ingest.as_secs_f64(),
+        delivered_per_second: (accepted * fan_out) as f64 / end_to_end.as_secs_f64(),
+        p50_ms: offered.at(0.5),
+        p99_ms: offered.at(0.99),
+        max_ms: offered.at(1.0),
+        cpu_ms_per_delivery: cpu.as_secs_f64() * 1000.0 / (accepted * fan_out).max(1) as f64,
+        stages,
+    }
+}
+
+/// What an offered load came to.
+struct Offered {
+    /// Accepted → arrived, in ms, sorted.
+    latencies: Vec<f64>,
+    refused: usize,
+    delivered_per_second: f64,
+}
+
+impl Offered {
+    fn at(&self, quantile: f64) -> f64 {
+        let last = self.latencies.len().saturating_sub(1) as f64;
+        self.latencies
+            .get((last * quantile).round() as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    }
+}
+
+/// Offers `per_second` events of `event_type` for `seconds` (one request each, at a steady
+/// pace) and waits for their `fan_out` deliveries each at `path`.
+async fn offer(
+    client: &Arc<Client>,
+    receiver: &Receiver,
+    path: &str,
+    event_type: &str,
+    fan_out: usize,
+    per_second: u64,
+    seconds: u64,
+) -> Offered {
+    let started = Instant::now();
+    let total = (per_second * seconds) as usize;
+    let mut ticker = tokio::time::interval(Duration::from_micros(1_000_000 / per_second));
     let mut tasks = Vec::new();
     for n in 0..total {
         ticker.tick().await;
-        let (client, event_type) = (client.clone(), event_type.clone());
+        let (client, event_type) = (client.clone(), event_type.to_owned());
         tasks.push(tokio::spawn(async move {
             let id = format!("{event_type}-l-{n}");
             let accepted = client.publish(&id, &event_type).await;
@@ -379,6 +527,7 @@ async fn scenario(
         }));
     }
     let mut accepted_at = HashMap::new();
+    let mut refused = 0;
     for task in tasks {
         match task.await.expect("publisher") {
             (id, Some(at)) => {
@@ -387,9 +536,11 @@ async fn scenario(
             (_, None) => refused += 1,
         }
     }
-    wait_for(receiver, &path, accepted_at.len() * fan_out).await;
+    wait_for(receiver, path, accepted_at.len() * fan_out).await;
+    let delivered_per_second =
+        (accepted_at.len() * fan_out) as f64 / started.elapsed().as_secs_f64();
     let mut latencies: Vec<f64> = receiver
-        .received_on(&path)
+        .received_on(path)
         .iter()
         .filter_map(|request| {
             let body: Value = serde_json::from_str(&request.body).ok()?;
@@ -406,35 +557,105 @@ async fn scenario(
         })
         .collect();
     latencies.sort_by(f64::total_cmp);
-    let at = |quantile: f64| {
-        let last = latencies.len().saturating_sub(1) as f64;
-        latencies
-            .get((last * quantile).round() as usize)
-            .copied()
-            .unwrap_or(f64::NAN)
-    };
     receiver.clear();
-    Figures {
+    Offered {
+        latencies,
         refused,
-        accepted_per_second: accepted as f64 / ingest.as_secs_f64(),
-        delivered_per_second: (accepted * fan_out) as f64 / end_to_end.as_secs_f64(),
-        p50_ms: at(0.5),
-        p99_ms: at(0.99),
-        max_ms: at(1.0),
-        cpu_ms_per_delivery: cpu.as_secs_f64() * 1000.0 / (accepted * fan_out).max(1) as f64,
-        stages,
+        delivered_per_second,
+    }
+}
+
+/// Tenant B's steady load to a healthy endpoint, alone and then beside tenant A, whose
+/// webhooks all hang with deliveries due.
+async fn fairness(label: &str, herald: &Herald, a: &Arc<Client>, receiver: &Receiver) {
+    let tenant = herald.tenant("Bench B").await;
+    let b = Arc::new(Client {
+        key: herald.key("b@example.com", Some(&tenant)).await,
+        ..Client::new(herald)
+    });
+    let prefix = label.to_lowercase();
+    receiver.plan("/fair", vec![Planned::status(200)]);
+    let healthy = b
+        .subscribe(receiver, &format!("{prefix}fair"), 1, "/fair")
+        .await;
+    let alone = offer(
+        &b,
+        receiver,
+        "/fair",
+        &healthy,
+        1,
+        FAIR_PER_SECOND,
+        FAIR_SECONDS,
+    )
+    .await;
+
+    receiver.plan("/hang", vec![Planned::status(200).with_delay(HANG)]);
+    let hanging = a
+        .subscribe(
+            receiver,
+            &format!("{prefix}hang"),
+            HANGING_WEBHOOKS,
+            "/hang",
+        )
+        .await;
+    a.publish_batches(
+        &hanging,
+        &format!("{prefix}hang"),
+        HANGING_DUE / HANGING_WEBHOOKS,
+    )
+    .await;
+    let beside = offer(
+        &b,
+        receiver,
+        "/fair",
+        &healthy,
+        1,
+        FAIR_PER_SECOND,
+        FAIR_SECONDS,
+    )
+    .await;
+    for (run, offered) in [("alone", &alone), ("beside A", &beside)] {
+        println!(
+            "{label:<10} fairness: B {run:<8} | {FAIR_PER_SECOND}/s offered, delivered {:>5.0}/s | p50 {:>7.1} ms  p99 {:>7.1} ms | refused {}",
+            offered.delivered_per_second,
+            offered.at(0.5),
+            offered.at(0.99),
+            offered.refused
+        );
+    }
+}
+
+/// The herald process's memory with a dead endpoint's backlog of 1,000, then of 100,000.
+async fn backlog(label: &str, herald: &Herald, client: &Arc<Client>, receiver: &Receiver) {
+    let prefix = label.to_lowercase();
+    receiver.plan("/dead", vec![Planned::status(200).with_delay(HANG)]);
+    let dead = client
+        .subscribe(receiver, &format!("{prefix}dead"), 1, "/dead")
+        .await;
+    let mut published = 0;
+    for total in [1_000, 100_000] {
+        client
+            .publish_batches(
+                &dead,
+                &format!("{prefix}dead-{published}"),
+                total - published,
+            )
+            .await;
+        published = total;
+        // Let the claims and attempts settle into their steady state.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        println!(
+            "{label:<10} dead endpoint with {total:>6} deliveries due: RSS {:.1} MiB",
+            herald.rss_mib()
+        );
     }
 }
 
 async fn run_database(label: &str, database_url: &str, receiver: &Receiver, ca_file: &str) {
     let herald = Herald::start(database_url, ca_file).await;
     let client = Arc::new(Client {
-        http: reqwest::Client::builder()
-            .pool_max_idle_per_host(PUBLISHERS)
-            .build()
-            .expect("client"),
-        base: format!("http://{}", herald.address),
-        key: herald.key().await,
+        key: herald.key("bench@example.com", None).await,
+        ..Client::new(&herald)
     });
     for (fan_out, latency_ms) in [(1, 0), (10, 0), (1, 50), (10, 50)] {
         let name = format!("{}f{fan_out}l{latency_ms}", label.to_lowercase());
@@ -468,6 +689,8 @@ async fn run_database(label: &str, database_url: &str, receiver: &Receiver, ca_f
         "{label:<10} peak RSS of the herald process: {:.1} MiB",
         herald.peak_rss_mib()
     );
+    fairness(label, &herald, &client, receiver).await;
+    backlog(label, &herald, &client, receiver).await;
 }
 
 #[tokio::main]

@@ -1,6 +1,8 @@
 //! The `deliveries` and `delivery_attempts` tables, and the claims workers make on due
 //! deliveries (the one place where SQLite and PostgreSQL take different SQL).
 
+use std::collections::HashSet;
+
 use sqlx::AnyConnection;
 
 use super::{
@@ -359,52 +361,115 @@ pub struct AfterAttempt {
     pub request_headers: String,
 }
 
-/// Records an attempt and the delivery's new state, if the lease `token` still holds it; false
-/// (and nothing written) when another worker took it over or it was ended meanwhile.
+/// An attempt to record under the lease `token`, with its delivery's new state.
+#[derive(Debug, Clone, Copy)]
+pub struct ToRecord<'a> {
+    pub token: &'a str,
+    pub attempt: &'a AttemptRow,
+    pub after: &'a AfterAttempt,
+}
+
+/// Records attempts and their deliveries' new states, each only if its lease `token` still
+/// holds the delivery (nobody took it over and it was not ended meanwhile), in one statement
+/// for the deliveries and one for the attempts whatever their number; the ids of the
+/// deliveries recorded.
+pub async fn record_attempts(
+    conn: &mut AnyConnection,
+    attempts: &[ToRecord<'_>],
+) -> Result<HashSet<String>> {
+    if attempts.is_empty() {
+        return Ok(HashSet::new());
+    }
+    // A VALUES list's columns are column1, column2 … on both databases.
+    let sql = format!(
+        "UPDATE deliveries SET status = v.column3, status_message = v.column4, \
+         next_attempt_at = v.column5, lease_token = NULL, lease_expires_at = NULL, \
+         attempt_count = v.column6, request_url = v.column7, request_headers = v.column8 \
+         FROM (VALUES {}) AS v WHERE deliveries.id = v.column1 \
+         AND deliveries.lease_token = v.column2 AND deliveries.status = 'pending' RETURNING id",
+        values_rows(attempts.len(), 8)
+    );
+    let mut query = sqlx::query_as::<_, (String,)>(&sql);
+    for ToRecord {
+        token,
+        attempt,
+        after,
+    } in attempts
+    {
+        query = query
+            .bind(attempt.delivery_id.as_str())
+            .bind(*token)
+            .bind(after.status.as_str())
+            .bind(after.status_message.as_str())
+            .bind(after.next_attempt_at)
+            .bind(attempt.number)
+            .bind(after.request_url.as_str())
+            .bind(after.request_headers.as_str());
+    }
+    let recorded: HashSet<String> = query
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|(id,)| id)
+        .collect();
+    let rows: Vec<&AttemptRow> = attempts
+        .iter()
+        .map(|to_record| to_record.attempt)
+        .filter(|attempt| recorded.contains(&attempt.delivery_id))
+        .collect();
+    if !rows.is_empty() {
+        let sql = format!(
+            "INSERT INTO delivery_attempts ({ATTEMPT_COLUMNS}) VALUES {}",
+            values_rows(rows.len(), 8)
+        );
+        let mut query = sqlx::query(&sql);
+        for attempt in rows {
+            query = query
+                .bind(attempt.delivery_id.as_str())
+                .bind(attempt.number)
+                .bind(attempt.started_at)
+                .bind(attempt.duration_ms)
+                .bind(attempt.status_code)
+                .bind(attempt.error.as_deref())
+                .bind(attempt.response_headers.as_str())
+                .bind(attempt.response_body.as_str());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(recorded)
+}
+
+/// Records one attempt as [`record_attempts`] does; false (and nothing written) when another
+/// worker took the delivery over or it was ended meanwhile.
 pub async fn record_attempt(
     conn: &mut AnyConnection,
     token: &str,
     attempt: &AttemptRow,
     after: &AfterAttempt,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE deliveries SET status = $3, status_message = $4, next_attempt_at = $5, \
-         lease_token = NULL, lease_expires_at = NULL, attempt_count = $6, request_url = $7, \
-         request_headers = $8 WHERE id = $1 AND lease_token = $2 AND status = 'pending'",
+    let recorded = record_attempts(
+        conn,
+        &[ToRecord {
+            token,
+            attempt,
+            after,
+        }],
     )
-    .bind(&attempt.delivery_id)
-    .bind(token)
-    .bind(&after.status)
-    .bind(&after.status_message)
-    .bind(after.next_attempt_at)
-    .bind(attempt.number)
-    .bind(&after.request_url)
-    .bind(&after.request_headers)
-    .execute(&mut *conn)
     .await?;
-    if done.rows_affected() == 0 {
-        return Ok(false);
-    }
-    insert_attempt(conn, attempt).await?;
-    Ok(true)
+    Ok(!recorded.is_empty())
 }
 
-/// Stores an attempt (for a delivery being written in the same transaction).
-pub async fn insert_attempt(conn: &mut AnyConnection, attempt: &AttemptRow) -> Result<()> {
-    sqlx::query(&format!(
-        "INSERT INTO delivery_attempts ({ATTEMPT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-    ))
-    .bind(&attempt.delivery_id)
-    .bind(attempt.number)
-    .bind(attempt.started_at)
-    .bind(attempt.duration_ms)
-    .bind(attempt.status_code)
-    .bind(&attempt.error)
-    .bind(&attempt.response_headers)
-    .bind(&attempt.response_body)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+/// `($1, …, $width), ($width+1, …), …`: the placeholders of `rows` rows of `width` values.
+fn values_rows(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let values: Vec<String> = (1..=width)
+                .map(|column| format!("${}", row * width + column))
+                .collect();
+            format!("({})", values.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Ends a claimed delivery without an attempt (its webhook was disabled or is gone), if the
@@ -451,23 +516,28 @@ pub async fn end_pending_of_disabled(
     Ok(done.rows_affected())
 }
 
-/// Ends the pending delivery `id` as `fail` with `message` if its webhook is disabled (its
-/// attempt was under way when that happened); whether it did.
+/// Ends those of the pending deliveries `ids` whose webhook is disabled as `fail` with
+/// `message` (their attempts were under way when that happened); how many.
 pub async fn end_if_webhook_disabled(
     conn: &mut AnyConnection,
-    id: &str,
+    ids: &[&str],
     message: &str,
-) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE deliveries SET status = 'fail', status_message = $2, next_attempt_at = NULL, \
-         lease_token = NULL, lease_expires_at = NULL WHERE id = $1 AND status = 'pending' \
+) -> Result<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let list: Vec<String> = (2..ids.len() + 2).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "UPDATE deliveries SET status = 'fail', status_message = $1, next_attempt_at = NULL, \
+         lease_token = NULL, lease_expires_at = NULL WHERE id IN ({}) AND status = 'pending' \
          AND webhook_id IN (SELECT id FROM webhooks WHERE enabled = 0)",
-    )
-    .bind(id)
-    .bind(message)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() > 0)
+        list.join(", ")
+    );
+    let mut query = sqlx::query(&sql).bind(message);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query.execute(&mut *conn).await?.rows_affected())
 }
 
 /// Gives back the leases of `token` (at shutdown): those deliveries are due again at once.

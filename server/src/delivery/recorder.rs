@@ -4,7 +4,7 @@
 //! threshold, disabling) is applied after every attempt of the batch is written, so a webhook
 //! disabled by one of them keeps the attempts that really happened in its history.
 
-use std::time::Duration;
+use std::{collections::HashSet, time::Duration};
 
 use app::webhooks::DisabledReasonCode;
 use tokio::sync::mpsc;
@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use super::{attempt::WEBHOOK_DISABLED, schedule::Verdict, DeliveryEngine};
 use crate::{
     db::{
-        deliveries::{self, AfterAttempt, AttemptRow},
+        deliveries::{self, AfterAttempt, AttemptRow, ToRecord},
         webhook_changes, webhooks, TenantId,
     },
     error::Result,
@@ -51,16 +51,18 @@ impl DeliveryEngine {
     /// throughput on a database that syncs every commit to disk.
     pub(super) async fn record(&self, recordings: &[Recording]) -> Result<()> {
         let mut tx = self.db().begin().await?;
+        let to_record: Vec<ToRecord<'_>> = recordings
+            .iter()
+            .map(|recording| ToRecord {
+                token: &recording.token,
+                attempt: &recording.attempt,
+                after: &recording.after,
+            })
+            .collect();
+        let written = deliveries::record_attempts(&mut tx, &to_record).await?;
         let mut recorded = Vec::with_capacity(recordings.len());
         for recording in recordings {
-            if deliveries::record_attempt(
-                &mut tx,
-                &recording.token,
-                &recording.attempt,
-                &recording.after,
-            )
-            .await?
-            {
+            if written.contains(&recording.attempt.delivery_id) {
                 recorded.push(recording);
             } else {
                 tracing::info!(delivery_id = %recording.attempt.delivery_id, "lease lost before the attempt was recorded");
@@ -68,18 +70,14 @@ impl DeliveryEngine {
         }
         let mut retry_soon = false;
         let mut disabled = Vec::new();
+        // A success after successes changes nothing: each webhook is reset once per streak.
+        let mut reset = HashSet::new();
         for recording in &recorded {
-            if self.apply_to_webhook(&mut tx, recording).await? {
+            if self
+                .apply_to_webhook(&mut tx, recording, &mut reset)
+                .await?
+            {
                 disabled.push(&recording.tenant);
-            }
-            if recording.after.next_attempt_at.is_some() {
-                // Retried, unless its webhook was disabled while the attempt was under way.
-                deliveries::end_if_webhook_disabled(
-                    &mut tx,
-                    &recording.attempt.delivery_id,
-                    WEBHOOK_DISABLED,
-                )
-                .await?;
             }
             // Other nodes are woken only for a retry due soon; the poll finds later ones.
             retry_soon |= recording
@@ -87,6 +85,13 @@ impl DeliveryEngine {
                 .next_attempt_at
                 .is_some_and(|due| due <= recording.finished_at + 1000);
         }
+        // Retried, unless their webhook was disabled while their attempts were under way.
+        let retried: Vec<&str> = recorded
+            .iter()
+            .filter(|recording| recording.after.next_attempt_at.is_some())
+            .map(|recording| recording.attempt.delivery_id.as_str())
+            .collect();
+        deliveries::end_if_webhook_disabled(&mut tx, &retried, WEBHOOK_DISABLED).await?;
         if retry_soon {
             deliveries::notify_due(&mut tx, self.db().backend()).await?;
         }
@@ -116,6 +121,7 @@ impl DeliveryEngine {
         &self,
         conn: &mut sqlx::AnyConnection,
         recording: &Recording,
+        reset: &mut HashSet<String>,
     ) -> Result<bool> {
         let Recording {
             tenant,
@@ -131,10 +137,13 @@ impl DeliveryEngine {
                 DisabledReasonCode::EndpointGone,
             )),
             Verdict::Success { .. } if *counts => {
-                webhooks::reset_failures(conn, webhook_id).await?;
+                if reset.insert(webhook_id.clone()) {
+                    webhooks::reset_failures(conn, webhook_id).await?;
+                }
                 None
             }
             Verdict::Retry { .. } | Verdict::Fail { .. } if *counts => {
+                reset.remove(webhook_id);
                 let ended = matches!(verdict, Verdict::Fail { .. });
                 let (in_a_row, since) =
                     webhooks::note_failure(conn, webhook_id, ended, *finished_at).await?;
