@@ -464,11 +464,14 @@ async fn scenario(
     let offered = offer(
         client,
         receiver,
-        &path,
-        &event_type,
-        fan_out,
-        OFFERED_PER_SECOND,
-        OFFERED_SECONDS,
+        Load {
+            path: &path,
+            event_type: &event_type,
+            run: "latency",
+            fan_out,
+            per_second: OFFERED_PER_SECOND,
+            seconds: OFFERED_SECONDS,
+        },
     )
     .await;
     refused += offered.refused;
@@ -502,26 +505,40 @@ impl Offered {
     }
 }
 
-/// Offers `per_second` events of `event_type` for `seconds` (one request each, at a steady
-/// pace) and waits for their `fan_out` deliveries each at `path`.
-async fn offer(
-    client: &Arc<Client>,
-    receiver: &Receiver,
-    path: &str,
-    event_type: &str,
+/// A steady load: `per_second` events of `event_type` for `seconds`, one request each, with
+/// ids named after `run` (so no run repeats another's events), each delivered `fan_out` times
+/// at `path`.
+struct Load<'a> {
+    path: &'a str,
+    event_type: &'a str,
+    run: &'a str,
     fan_out: usize,
     per_second: u64,
     seconds: u64,
-) -> Offered {
+}
+
+/// Offers `load` and waits for its deliveries.
+async fn offer(client: &Arc<Client>, receiver: &Receiver, load: Load<'_>) -> Offered {
+    let Load {
+        path,
+        event_type,
+        run,
+        fan_out,
+        per_second,
+        seconds,
+    } = load;
     let started = Instant::now();
     let total = (per_second * seconds) as usize;
     let mut ticker = tokio::time::interval(Duration::from_micros(1_000_000 / per_second));
     let mut tasks = Vec::new();
     for n in 0..total {
         ticker.tick().await;
-        let (client, event_type) = (client.clone(), event_type.to_owned());
+        let (client, event_type, id) = (
+            client.clone(),
+            event_type.to_owned(),
+            format!("{event_type}-{run}-{n}"),
+        );
         tasks.push(tokio::spawn(async move {
-            let id = format!("{event_type}-l-{n}");
             let accepted = client.publish(&id, &event_type).await;
             (id, accepted)
         }));
@@ -581,11 +598,14 @@ async fn fairness(label: &str, herald: &Herald, a: &Arc<Client>, receiver: &Rece
     let alone = offer(
         &b,
         receiver,
-        "/fair",
-        &healthy,
-        1,
-        FAIR_PER_SECOND,
-        FAIR_SECONDS,
+        Load {
+            path: "/fair",
+            event_type: &healthy,
+            run: "alone",
+            fan_out: 1,
+            per_second: FAIR_PER_SECOND,
+            seconds: FAIR_SECONDS,
+        },
     )
     .await;
 
@@ -607,11 +627,14 @@ async fn fairness(label: &str, herald: &Herald, a: &Arc<Client>, receiver: &Rece
     let beside = offer(
         &b,
         receiver,
-        "/fair",
-        &healthy,
-        1,
-        FAIR_PER_SECOND,
-        FAIR_SECONDS,
+        Load {
+            path: "/fair",
+            event_type: &healthy,
+            run: "beside",
+            fan_out: 1,
+            per_second: FAIR_PER_SECOND,
+            seconds: FAIR_SECONDS,
+        },
     )
     .await;
     for (run, offered) in [("alone", &alone), ("beside A", &beside)] {
