@@ -21,7 +21,11 @@ pub mod users;
 pub mod webhook_changes;
 pub mod webhooks;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    ops::{Deref, DerefMut},
+    sync::Arc,
+    time::Duration,
+};
 
 use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
@@ -124,6 +128,40 @@ pub struct Database {
     _instance_lock: Option<Arc<InstanceLock>>,
     /// Which tenants' webhooks were written, for the delivery workers' copies.
     webhook_changes: WebhookChanges,
+    /// SQLite: this process's writers take turns here rather than in SQLite's busy handler,
+    /// which sleeps between tries (milliseconds, growing) even when the lock frees at once.
+    write_turn: Option<Arc<tokio::sync::Mutex<()>>>,
+}
+
+/// A transaction from [`Database::begin`]: derefs to sqlx's, and on SQLite holds this
+/// process's write turn until it ends.
+pub struct Tx {
+    tx: Transaction<'static, Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl Deref for Tx {
+    type Target = Transaction<'static, Any>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
 }
 
 impl Database {
@@ -196,6 +234,8 @@ impl Database {
             },
             _instance_lock: instance_lock,
             webhook_changes: WebhookChanges::default(),
+            write_turn: (backend == Backend::Sqlite)
+                .then(|| Arc::new(tokio::sync::Mutex::new(()))),
         })
     }
 
@@ -211,19 +251,30 @@ impl Database {
 
     /// A transaction: repository calls on it commit together or not at all. On SQLite it takes
     /// the write lock at once (`BEGIN IMMEDIATE`): a transaction that read first and wrote later
-    /// would fail when another writer committed in between, instead of waiting its turn.
-    pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
-        }
+    /// would fail when another writer committed in between, instead of waiting its turn. This
+    /// process's writers wait for their turn first (as long as a pooled connection would be
+    /// waited for), so they meet in SQLite's lock only with other processes.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        let turn = match &self.write_turn {
+            Some(turn) => Some(
+                tokio::time::timeout(ACQUIRE_TIMEOUT, turn.clone().lock_owned())
+                    .await
+                    .map_err(|_| sqlx::Error::PoolTimedOut)?,
+            ),
+            None => None,
+        };
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(Tx { tx, _turn: turn })
     }
 
     /// Commits `tx`, which wrote `tenant`'s webhooks, and makes the change known to the
     /// delivery workers of every node (see `webhook_changes`).
     pub async fn commit_webhook_change(
         &self,
-        mut tx: Transaction<'static, Any>,
+        mut tx: Tx,
         tenant: &TenantId,
     ) -> crate::error::Result<()> {
         webhook_changes::announce(&mut tx, self.backend, tenant.as_str()).await?;

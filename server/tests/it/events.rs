@@ -177,12 +177,12 @@ async fn bodies_over_the_limit_or_of_another_type_are_refused(engine: Engine) {
 
 /// Holds the database's write lock for events (SQLite: the one writer's lock; PostgreSQL: an
 /// exclusive lock on `events`) until the returned transaction ends.
-async fn block_event_writes(h: &Harness) -> sqlx::Transaction<'static, sqlx::Any> {
+async fn block_event_writes(h: &Harness) -> server::db::Tx {
     let db = &h.app.state.db;
     let mut tx = db.begin().await.expect("begin");
     if db.backend() == server::db::Backend::Postgres {
         sqlx::query("LOCK TABLE events IN EXCLUSIVE MODE")
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .expect("lock");
     }
