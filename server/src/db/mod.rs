@@ -234,8 +234,7 @@ impl Database {
             },
             _instance_lock: instance_lock,
             webhook_changes: WebhookChanges::default(),
-            write_turn: (backend == Backend::Sqlite)
-                .then(|| Arc::new(tokio::sync::Mutex::new(()))),
+            write_turn: (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(()))),
         })
     }
 
