@@ -37,6 +37,11 @@ impl Error {
 }
 
 impl Error {
+    /// Whether the database could not serve the call (as opposed to refusing it).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Error::Database(error) if is_unavailable(error))
+    }
+
     /// This failure, for each of several callers whose work shared one database transaction
     /// (a group commit): a database that is unavailable stays so for each of them; anything
     /// else is a fault, logged once per caller under its own trace id.

@@ -439,26 +439,6 @@ pub async fn record_attempts(
     Ok(recorded)
 }
 
-/// Records one attempt as [`record_attempts`] does; false (and nothing written) when another
-/// worker took the delivery over or it was ended meanwhile.
-pub async fn record_attempt(
-    conn: &mut AnyConnection,
-    token: &str,
-    attempt: &AttemptRow,
-    after: &AfterAttempt,
-) -> Result<bool> {
-    let recorded = record_attempts(
-        conn,
-        &[ToRecord {
-            token,
-            attempt,
-            after,
-        }],
-    )
-    .await?;
-    Ok(!recorded.is_empty())
-}
-
 /// `($1, …, $width), ($width+1, …), …`: the placeholders of `rows` rows of `width` values.
 fn values_rows(rows: usize, width: usize) -> String {
     (0..rows)

@@ -251,8 +251,9 @@ impl Database {
     /// A transaction: repository calls on it commit together or not at all. On SQLite it takes
     /// the write lock at once (`BEGIN IMMEDIATE`): a transaction that read first and wrote later
     /// would fail when another writer committed in between, instead of waiting its turn. This
-    /// process's writers wait for their turn first (as long as a pooled connection would be
-    /// waited for), so they meet in SQLite's lock only with other processes.
+    /// process's transactions wait for their turn first (as long as a pooled connection would
+    /// be waited for), so they never wait for each other in SQLite's busy handler; single
+    /// statements outside a transaction and other processes still meet them there.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         let turn = match &self.write_turn {
             Some(turn) => Some(

@@ -166,10 +166,33 @@ impl DeliveryEngine {
     /// Records the workers' attempts in batches: whatever arrived while the last batch was
     /// being committed goes into the next one.
     pub(super) async fn record_loop(self, mut queue: mpsc::Receiver<Queued>) {
-        let mut batch = Vec::with_capacity(MAX_RECORD_BATCH);
-        while queue.recv_many(&mut batch, MAX_RECORD_BATCH).await > 0 {
-            let (recordings, written): (Vec<Recording>, Vec<_>) = batch.drain(..).unzip();
-            if let Err(error) = self.record(&recordings).await {
+        let mut waiting = Vec::with_capacity(MAX_RECORD_BATCH);
+        while queue.recv_many(&mut waiting, MAX_RECORD_BATCH).await > 0 {
+            let mut batch = std::mem::take(&mut waiting);
+            while !batch.is_empty() {
+                // Two results for one delivery (a lease that ran out while its result waited,
+                // and the attempt of the node that took over) go in separate transactions.
+                let mut seen = HashSet::new();
+                let (now, later): (Vec<Queued>, Vec<Queued>) = batch
+                    .into_iter()
+                    .partition(|(recording, _)| seen.insert(recording.attempt.delivery_id.clone()));
+                self.record_batch(now).await;
+                batch = later;
+            }
+        }
+    }
+
+    /// Records one batch, then tells each sender it was written (or given up).
+    async fn record_batch(&self, batch: Vec<Queued>) {
+        let (recordings, written): (Vec<Recording>, Vec<_>) = batch.into_iter().unzip();
+        match self.record(&recordings).await {
+            Ok(()) => {}
+            // Written one by one, the others would wait as long: their leases run out and
+            // they are attempted again.
+            Err(error) if error.is_unavailable() => {
+                tracing::warn!(%error, attempts = recordings.len(), "batch not recorded: the database is unavailable");
+            }
+            Err(error) => {
                 // One recording's trouble (or a deadlock with a webhook being disabled) must
                 // not cost the others: they are written one by one.
                 tracing::warn!(%error, attempts = recordings.len(), "batch not recorded; recording one by one");
@@ -180,9 +203,9 @@ impl DeliveryEngine {
                     }
                 }
             }
-            for done in written {
-                done();
-            }
+        }
+        for done in written {
+            done();
         }
     }
 

@@ -511,7 +511,10 @@ impl DeliveryEngine {
                             return;
                         }
                     }
-                    () = run.abandon.cancelled() => {}
+                    // Stopped while the recorder was full: the lease is given back unrecorded.
+                    () = run.abandon.cancelled() => {
+                        lock(&run.release_at_stop).push(token.to_string());
+                    }
                 }
             }
             Some(Err(error)) => tracing::warn!(%error, "attempt failed"),

@@ -753,7 +753,7 @@ async fn a_dead_endpoint_does_not_delay_a_healthy_one(engine: Engine) {
 }
 
 async fn a_late_writer_cannot_overwrite_the_new_lease_holder(engine: Engine) {
-    use server::db::deliveries::{self, AfterAttempt, AttemptRow, Claim};
+    use server::db::deliveries::{self, AfterAttempt, AttemptRow, Claim, ToRecord};
     let h = Harness::start(engine).await;
     let hook = h.webhook("/lease", json!({})).await;
     h.receiver.plan("/lease", vec![Planned::status(500)]);
@@ -819,17 +819,29 @@ async fn a_late_writer_cannot_overwrite_the_new_lease_holder(engine: Engine) {
         request_url: h.receiver.url("/lease"),
         request_headers: "{}".into(),
     };
-    let mut conn = db.connection().await.expect("connection");
-    assert!(
-        !deliveries::record_attempt(&mut conn, "late", &attempt("late"), &after)
+    let record = |token| {
+        let attempt = attempt(token);
+        let after = after.clone();
+        let db = db.clone();
+        async move {
+            let mut conn = db.connection().await.expect("connection");
+            deliveries::record_attempts(
+                &mut conn,
+                &[ToRecord {
+                    token,
+                    attempt: &attempt,
+                    after: &after,
+                }],
+            )
             .await
             .expect("record")
-    );
+        }
+    };
     assert!(
-        deliveries::record_attempt(&mut conn, "new", &attempt("new"), &after)
-            .await
-            .expect("record")
+        record("late").await.is_empty(),
+        "the late writer records nothing"
     );
+    assert!(record("new").await.contains(&id));
     let stored = h.delivery(&hook, &id).await;
     assert_eq!(stored["status"], "success");
     assert_eq!(stored["attempts"][1]["responseBody"], "written by new");
