@@ -1,4 +1,4 @@
-//! The release binary on its own (SPEC §7): copied alone into an empty directory, it creates its
+//! The release binary on its own: copied alone into an empty directory, it creates its
 //! SQLite database and key file there, serves the console from inside itself, takes an admin
 //! and an API key from its operator commands, and delivers a published event, signed, to a
 //! local HTTPS receiver.

@@ -1,4 +1,4 @@
-//! TenantAdmin operations on the tenant's users (SPEC §1, §4.3).
+//! TenantAdmin operations on the tenant's users: invite, edit, deactivate, reset links.
 
 use app::{
     accounts::{Caller, LinkPurpose, OneTimeLink, Person, Role, UserStatus, UserSummary},

@@ -1,4 +1,4 @@
-//! The webhooks service (SPEC §2, §4.1): the only writer of webhooks. The REST API and the
+//! The webhooks service: the only writer of webhooks. The REST API and the
 //! console's server functions both call it with the request's [`Caller`]; permissions, quotas,
 //! validation and secrets at rest are decided here, once.
 
@@ -25,7 +25,7 @@ use crate::{
 pub use document::BodyKind;
 pub use list::{query_pairs, ListRequest};
 
-/// Limits on how many webhooks may exist (SPEC §2).
+/// Limits on how many webhooks may exist, per tenant and per owner.
 #[derive(Debug, Clone, Copy)]
 pub struct WebhookSettings {
     pub per_tenant: i64,

@@ -1,5 +1,5 @@
-//! API keys: created once-shown, used as Bearer tokens, limited by scopes, revoked (SPEC §1,
-//! §4.1), on both databases.
+//! API keys: created once-shown, used as Bearer tokens, limited by scopes, revoked, on both
+//! databases.
 
 use serde_json::{json, Value};
 use time::Duration;

@@ -1,4 +1,4 @@
-//! The delivery engine end to end (SPEC §5) on both databases: events published through the
+//! The delivery engine end to end on both databases: events published through the
 //! API reach a local HTTPS receiver through the real client, signed, byte for byte; retries
 //! follow the schedule on a controlled clock; redirects, 410, timeouts and address refusals;
 //! disabling; resend and test events; history paging; retention; isolation.

@@ -1,4 +1,4 @@
-//! Permissions and tenant isolation (SPEC §1): each role's allowed and refused actions, and
+//! Permissions and tenant isolation: each role's allowed and refused actions, and
 //! probes from one tenant at every endpoint that takes another tenant's ids — 404 (or the
 //! same refusal as for a missing row), and nothing changed.
 

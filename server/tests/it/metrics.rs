@@ -1,4 +1,4 @@
-//! `/metrics` (SPEC §7), read with a Prometheus text-format parser: every family is there
+//! `/metrics`, read with a Prometheus text-format parser: every family is there
 //! from the start, counters move with accepted events and recorded attempts, the gauges follow
 //! the queue and disabled webhooks, and no label names a tenant, URL or user. Without the
 //! database a scrape is refused rather than answered with made-up queue figures.

@@ -1,4 +1,4 @@
-//! A property of `PATCH …/webhooks/{id}` (SPEC §4.1): any JSON Patch — including `copy`, `move`
+//! A property of `PATCH …/webhooks/{id}`: any JSON Patch — including `copy`, `move`
 //! and `test`, and paths into write-only fields — either yields a valid webhook or changes
 //! nothing, and no answer ever shows the secret or an encrypted header's value.
 

@@ -1,4 +1,4 @@
-//! The delivery engine in real `herald` processes (SPEC §5.7, §5.8): a process killed with
+//! The delivery engine in real `herald` processes: a process killed with
 //! SIGKILL under load loses no accepted event, and two processes on one PostgreSQL share the
 //! work with every successful delivery arriving exactly once.
 

@@ -1,4 +1,4 @@
-//! Setup link, sign-in, throttling, sessions and sign-out (SPEC §4.3), on both databases.
+//! Setup link, sign-in, throttling, sessions and sign-out, on both databases.
 
 use std::net::SocketAddr;
 

@@ -1,4 +1,4 @@
-//! Invite and reset links, user changes and deactivation (SPEC §1, §4.3), on both databases.
+//! Invite and reset links, user changes and deactivation, on both databases.
 
 use app::error::AppError;
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! The webhooks REST API (SPEC §2, §4.1) on both databases: every operation, validation
+//! The webhooks REST API on both databases: every operation, validation
 //! refusals naming their field, secrets at rest, paging, permissions and tenant isolation.
 
 use axum::{body::Body, http::Request, response::Response};

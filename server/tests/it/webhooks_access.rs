@@ -1,4 +1,4 @@
-//! Who may change which webhook (SPEC §1), operation by operation: "Use webhooks" only on
+//! Who may change which webhook, operation by operation: "Use webhooks" only on
 //! their own user-level webhooks, "Manage webhooks" on everyone's (owners included), quotas
 //! that follow an owner change, and keys without the `webhooks` scope.
 
