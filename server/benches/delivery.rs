@@ -30,6 +30,7 @@ use std::{
 };
 
 use serde_json::{json, Value};
+use server::metrics::Stage;
 use test_receiver::{Planned, Receiver};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
@@ -43,16 +44,6 @@ const MASTER_KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
 const THROUGHPUT_EVENTS: usize = 2_000;
 /// Publishing requests in flight at once in a throughput run.
 const PUBLISHERS: usize = 16;
-/// The stages of `herald_delivery_stage_seconds`, in a delivery's order.
-const STAGES: [&str; 7] = [
-    "ingest_request",
-    "commit_wait",
-    "commit",
-    "queued",
-    "prepare",
-    "exchange",
-    "record",
-];
 /// Offered rate and duration of a latency run.
 const OFFERED_PER_SECOND: u64 = 1_000;
 const OFFERED_SECONDS: u64 = 5;
@@ -444,18 +435,19 @@ async fn scenario(
     let end_to_end = started.elapsed();
     let cpu = herald.cpu_time().saturating_sub(cpu_before);
     let stages_after = client.stages().await;
-    let stages = STAGES
+    let stages = Stage::ALL
         .iter()
         .map(|stage| {
-            let (sum, count) = stages_after.get(*stage).copied().unwrap_or_default();
-            let (sum_before, count_before) = stages_before.get(*stage).copied().unwrap_or_default();
+            let stage = stage.label();
+            let (sum, count) = stages_after.get(stage).copied().unwrap_or_default();
+            let (sum_before, count_before) = stages_before.get(stage).copied().unwrap_or_default();
             let count = count - count_before;
             let mean_ms = if count > 0.0 {
                 (sum - sum_before) / count * 1000.0
             } else {
                 f64::NAN
             };
-            (*stage, mean_ms, count)
+            (stage, mean_ms, count)
         })
         .collect();
     receiver.clear();

@@ -84,7 +84,7 @@ pub enum Stage {
 }
 
 impl Stage {
-    const ALL: [Stage; 7] = [
+    pub const ALL: [Stage; 7] = [
         Stage::IngestRequest,
         Stage::CommitWait,
         Stage::Commit,
@@ -94,7 +94,8 @@ impl Stage {
         Stage::Record,
     ];
 
-    fn label(self) -> &'static str {
+    /// As the `stage` label says it.
+    pub fn label(self) -> &'static str {
         match self {
             Stage::IngestRequest => "ingest_request",
             Stage::CommitWait => "commit_wait",

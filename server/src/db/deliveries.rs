@@ -176,17 +176,17 @@ pub async fn last_attempts_of(conn: &mut AnyConnection, ids: &[&str]) -> Result<
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    let mut binds = Binds::default();
     let sql = format!(
         "SELECT a.delivery_id, a.number, a.started_at, a.duration_ms, a.status_code, a.error, \
          a.response_headers, a.response_body FROM delivery_attempts a JOIN deliveries d \
          ON d.id = a.delivery_id AND d.attempt_count = a.number WHERE d.id IN ({})",
-        super::numbered_placeholders(ids.len())
+        binds.texts(ids)
     );
-    let mut query = sqlx::query_as(&sql);
-    for id in ids {
-        query = query.bind(*id);
-    }
-    Ok(query.fetch_all(&mut *conn).await?)
+    Ok(binds
+        .bind_to(sqlx::query_as(&sql))
+        .fetch_all(&mut *conn)
+        .await?)
 }
 
 /// A column deliveries can be listed by.
@@ -506,18 +506,20 @@ pub async fn end_if_webhook_disabled(
     if ids.is_empty() {
         return Ok(0);
     }
-    let list: Vec<String> = (2..ids.len() + 2).map(|n| format!("${n}")).collect();
+    let mut binds = Binds::default();
+    let message = binds.text(message);
     let sql = format!(
-        "UPDATE deliveries SET status = 'fail', status_message = $1, next_attempt_at = NULL, \
-         lease_token = NULL, lease_expires_at = NULL WHERE id IN ({}) AND status = 'pending' \
+        "UPDATE deliveries SET status = 'fail', status_message = {message}, \
+         next_attempt_at = NULL, lease_token = NULL, lease_expires_at = NULL \
+         WHERE id IN ({}) AND status = 'pending' \
          AND webhook_id IN (SELECT id FROM webhooks WHERE enabled = 0)",
-        list.join(", ")
+        binds.texts(ids)
     );
-    let mut query = sqlx::query(&sql).bind(message);
-    for id in ids {
-        query = query.bind(*id);
-    }
-    Ok(query.execute(&mut *conn).await?.rows_affected())
+    Ok(binds
+        .bind_to_statement(sqlx::query(&sql))
+        .execute(&mut *conn)
+        .await?
+        .rows_affected())
 }
 
 /// Gives back the leases of `token` (at shutdown): those deliveries are due again at once.

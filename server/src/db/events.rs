@@ -2,7 +2,7 @@
 
 use sqlx::AnyConnection;
 
-use super::TenantId;
+use super::{keyset::Binds, TenantId};
 use crate::error::Result;
 
 /// An accepted event as stored.
@@ -88,13 +88,13 @@ pub async fn get_many(conn: &mut AnyConnection, ids: &[&str]) -> Result<Vec<Even
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    let mut binds = Binds::default();
     let sql = format!(
         "SELECT {COLUMNS} FROM events WHERE id IN ({})",
-        super::numbered_placeholders(ids.len())
+        binds.texts(ids)
     );
-    let mut query = sqlx::query_as(&sql);
-    for id in ids {
-        query = query.bind(*id);
-    }
-    Ok(query.fetch_all(&mut *conn).await?)
+    Ok(binds
+        .bind_to(sqlx::query_as(&sql))
+        .fetch_all(&mut *conn)
+        .await?)
 }

@@ -29,6 +29,15 @@ impl Binds {
         self.push(SortValue::Text(value.to_owned()))
     }
 
+    /// Placeholders for `values`, comma-separated (an `IN (…)` list).
+    pub fn texts(&mut self, values: &[&str]) -> String {
+        values
+            .iter()
+            .map(|value| self.text(value))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// The placeholders' values bound to `query`, in order.
     pub fn bind_to<'q, O>(
         self,

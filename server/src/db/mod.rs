@@ -68,14 +68,6 @@ pub async fn serialize_on(conn: &mut AnyConnection, invariant: &str) -> Result<(
     Ok(())
 }
 
-/// `$1, $2, …, $count`: the placeholders of a list of `count` values.
-pub fn numbered_placeholders(count: usize) -> String {
-    (1..=count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Which database engine is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

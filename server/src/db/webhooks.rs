@@ -319,15 +319,15 @@ pub async fn get_many_by_id(conn: &mut AnyConnection, ids: &[&str]) -> Result<Ve
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    let mut binds = Binds::default();
     let sql = format!(
         "SELECT {COLUMNS} FROM webhooks WHERE id IN ({})",
-        super::numbered_placeholders(ids.len())
+        binds.texts(ids)
     );
-    let mut query = sqlx::query_as(&sql);
-    for id in ids {
-        query = query.bind(*id);
-    }
-    Ok(query.fetch_all(&mut *conn).await?)
+    Ok(binds
+        .bind_to(sqlx::query_as(&sql))
+        .fetch_all(&mut *conn)
+        .await?)
 }
 
 /// Counts a failed attempt toward the failure threshold: since when every attempt

@@ -92,20 +92,23 @@ impl<J> FairQueue<J> {
 
     /// Queues `job` for `webhook` of `tenant`.
     pub fn push(&mut self, tenant: &str, webhook: &str, job: J) {
-        let ceiling = self.ceiling;
-        let entry = self
-            .webhooks
-            .entry(webhook.to_owned())
-            .or_insert_with(|| Webhook {
-                tenant: tenant.to_owned(),
-                queued: VecDeque::new(),
-                in_flight: 0,
-                recording: 0,
-                limit: Limit::new(ceiling),
-                average: None,
-                listed: false,
-            });
-        entry.queued.push_back(job);
+        if !self.webhooks.contains_key(webhook) {
+            self.webhooks.insert(
+                webhook.to_owned(),
+                Webhook {
+                    tenant: tenant.to_owned(),
+                    queued: VecDeque::new(),
+                    in_flight: 0,
+                    recording: 0,
+                    limit: Limit::new(self.ceiling),
+                    average: None,
+                    listed: false,
+                },
+            );
+        }
+        if let Some(entry) = self.webhooks.get_mut(webhook) {
+            entry.queued.push_back(job);
+        }
         self.held += 1;
         self.list(webhook);
     }
@@ -259,13 +262,17 @@ impl<J> FairQueue<J> {
     /// Whether `webhook` may hold one more attempt besides those it holds and those `taken`
     /// counts for it (a batch being fetched); if so, counts it in `taken`.
     pub fn take_room(&self, webhook: &str, taken: &mut HashMap<String, usize>) -> bool {
-        let count = taken.entry(webhook.to_owned()).or_default();
-        if self.has_room(webhook, *count) {
-            *count += 1;
-            true
-        } else {
-            false
+        let count = taken.get(webhook).copied().unwrap_or(0);
+        if !self.has_room(webhook, count) {
+            return false;
         }
+        match taken.get_mut(webhook) {
+            Some(count) => *count += 1,
+            None => {
+                taken.insert(webhook.to_owned(), 1);
+            }
+        }
+        true
     }
 
     /// Webhooks holding their whole share: no more should be fetched for them.

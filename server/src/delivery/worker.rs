@@ -193,6 +193,11 @@ pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Each of `values` once (the ids a batch of claims refers to).
+fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    values.collect::<HashSet<_>>().into_iter().collect()
+}
+
 impl DeliveryEngine {
     /// Starts the claiming loop, the recorder, the retention job and (on PostgreSQL) the
     /// listener that wakes this node when another one accepted events.
@@ -306,7 +311,9 @@ impl DeliveryEngine {
                 if lock(&run.dispatch).queue.take_room(webhook, &mut taken) {
                     true
                 } else {
-                    left_out.insert(webhook.to_owned());
+                    if !left_out.contains(webhook) {
+                        left_out.insert(webhook.to_owned());
+                    }
                     skipped += 1;
                     false
                 }
@@ -360,8 +367,9 @@ impl DeliveryEngine {
             }
             self.inner.metrics.deliveries_queued(source, jobs.len());
             for job in jobs {
-                let (tenant, webhook) = (job.delivery.tenant_id.clone(), job.webhook.id.clone());
-                dispatch.queue.push(&tenant, &webhook, job);
+                // The webhook row is shared by its jobs: holding it keeps the keys without a copy.
+                let webhook = job.webhook.clone();
+                dispatch.queue.push(&webhook.tenant_id, &webhook.id, job);
             }
         }
         self.dispatch(run);
@@ -380,22 +388,22 @@ impl DeliveryEngine {
         }
         let generation = self.db().webhook_changes().current();
         let mut conn = self.db().connection().await?;
-        let webhook_ids: HashSet<&str> = claimed
-            .iter()
-            .map(|claim| claim.delivery.webhook_id.as_str())
-            .collect();
-        let webhook_ids: Vec<&str> = webhook_ids.into_iter().collect();
+        let webhook_ids = distinct(
+            claimed
+                .iter()
+                .map(|claim| claim.delivery.webhook_id.as_str()),
+        );
         let webhooks: HashMap<String, Arc<webhooks::WebhookRow>> =
             webhooks::get_many_by_id(&mut conn, &webhook_ids)
                 .await?
                 .into_iter()
                 .map(|webhook| (webhook.id.clone(), Arc::new(webhook)))
                 .collect();
-        let event_ids: HashSet<&str> = claimed
-            .iter()
-            .map(|claim| claim.delivery.event_ref.as_str())
-            .collect();
-        let event_ids: Vec<&str> = event_ids.into_iter().collect();
+        let event_ids = distinct(
+            claimed
+                .iter()
+                .map(|claim| claim.delivery.event_ref.as_str()),
+        );
         let events: HashMap<String, Arc<events::EventRow>> =
             events::get_many(&mut conn, &event_ids)
                 .await?

@@ -97,11 +97,17 @@ impl Harness {
 
     /// `POST /api/v1/events` with `body` as JSON text.
     pub async fn publish_text(&self, body: &str) -> Response {
+        self.publish_as(&self.key, "application/cloudevents+json", body)
+            .await
+    }
+
+    /// `POST /api/v1/events` with the API key `key` and `body` as `content_type`.
+    pub async fn publish_as(&self, key: &str, content_type: &str, body: &str) -> Response {
         self.app
             .send(
                 Request::post("/api/v1/events")
-                    .header("authorization", format!("Bearer {}", self.key))
-                    .header("content-type", "application/cloudevents+json")
+                    .header("authorization", format!("Bearer {key}"))
+                    .header("content-type", content_type)
                     .body(Body::from(body.to_owned()))
                     .expect("request"),
             )
@@ -205,11 +211,20 @@ impl Harness {
 
     /// Enables or disables a webhook with a JSON Patch.
     pub async fn set_enabled(&self, webhook_id: &str, enabled: bool) {
+        self.patch(
+            webhook_id,
+            json!([{"op": "replace", "path": "/enabled", "value": enabled}]),
+        )
+        .await;
+    }
+
+    /// Changes a webhook with the JSON Patch `operations`, expecting 204.
+    pub async fn patch(&self, webhook_id: &str, operations: Value) {
         let response = self
             .call(
                 "PATCH",
                 &format!("/api/v1/webhooks/{webhook_id}"),
-                Some(json!([{"op": "replace", "path": "/enabled", "value": enabled}])),
+                Some(operations),
             )
             .await;
         assert_eq!(response.status(), 204);

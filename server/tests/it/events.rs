@@ -35,13 +35,10 @@ async fn publishing_needs_the_events_scope(engine: Engine) {
     h.webhook("/scoped", json!({})).await;
     let webhooks_only = key_with_scopes(&h.app, &h.session, &h.admin_id, &["webhooks"]).await;
     let response = h
-        .app
-        .send(
-            Request::post("/api/v1/events")
-                .header("authorization", format!("Bearer {webhooks_only}"))
-                .header("content-type", "application/json")
-                .body(Body::from(event("e-1").to_string()))
-                .expect("request"),
+        .publish_as(
+            &webhooks_only,
+            "application/json",
+            &event("e-1").to_string(),
         )
         .await;
     assert_eq!(response.status(), 403);

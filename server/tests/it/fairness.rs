@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use axum::{body::Body, http::Request};
 use serde_json::{json, Value};
 use test_receiver::Planned;
 
@@ -66,13 +65,10 @@ async fn a_tenant_whose_endpoints_hang_does_not_delay_another(engine: Engine) {
     let healthy = created["id"].as_str().expect("id").to_owned();
     let batch: Vec<Value> = (0..20).map(|n| event(&format!("b-{n}"))).collect();
     let response = h
-        .app
-        .send(
-            Request::post("/api/v1/events")
-                .header("authorization", format!("Bearer {b_key}"))
-                .header("content-type", "application/cloudevents-batch+json")
-                .body(Body::from(Value::Array(batch).to_string()))
-                .expect("request"),
+        .publish_as(
+            &b_key,
+            "application/cloudevents-batch+json",
+            &Value::Array(batch).to_string(),
         )
         .await;
     assert_eq!(response.status(), 202);

@@ -100,15 +100,7 @@ async fn counters_and_gauges_follow_the_work(engine: Engine) {
         ),
         0.0
     );
-    for stage in [
-        "ingest_request",
-        "commit_wait",
-        "commit",
-        "queued",
-        "prepare",
-        "exchange",
-        "record",
-    ] {
+    for stage in server::metrics::Stage::ALL.map(server::metrics::Stage::label) {
         assert_eq!(stage_count(&before, stage), 0.0, "{stage}");
     }
     assert_eq!(value(&before, "herald_ingest_commits_total", &[]), 0.0);

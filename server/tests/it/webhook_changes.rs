@@ -63,17 +63,14 @@ fn event_ids(requests: &[test_receiver::Received]) -> Vec<String> {
 
 async fn a_waiting_attempt_follows_a_new_url_and_secret(engine: Engine) {
     let (h, hook) = one_attempt_waiting(engine).await;
-    let response = h
-        .call(
-            "PATCH",
-            &format!("/api/v1/webhooks/{hook}"),
-            Some(json!([
-                {"op": "replace", "path": "/url", "value": h.receiver.url("/moved")},
-                {"op": "add", "path": "/secret", "value": NEW_SECRET}
-            ])),
-        )
-        .await;
-    assert_eq!(response.status(), 204);
+    h.patch(
+        &hook,
+        json!([
+            {"op": "replace", "path": "/url", "value": h.receiver.url("/moved")},
+            {"op": "add", "path": "/secret", "value": NEW_SECRET}
+        ]),
+    )
+    .await;
     h.settle_at(&hook, 2, "success", 1).await;
     assert_eq!(event_ids(&h.receiver.received_on("/slow")), ["first"]);
     let moved = h.receiver.received_on("/moved");
